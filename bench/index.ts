@@ -11,7 +11,9 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-const benchmarks: Benchmark[] = [];
+import { benchmark as otaEncode } from './ota-encode.js';
+
+const benchmarks: Benchmark[] = [otaEncode];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

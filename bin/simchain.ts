@@ -4,8 +4,11 @@
  */
 import { CliError, describeError, exitCodeOf } from './cli-io.js';
 import type { Subcommand } from './subcommand.js';
+import { command as ota } from './ota.js';
+import { command as card } from './card.js';
+import { command as otaDemo } from './ota-demo.js';
 
-const commands: Subcommand[] = [];
+const commands: Subcommand[] = [ota, card, otaDemo];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,156 @@
+/**
+ * Personalisation: what the card factory does to a blank card from one row of its output
+ * file: identities (ICCID, IMSI, MSISDN), the OTA keysets, the simchain applet's TAR, and
+ * the attestation key with its certificate from the vendor CA. The result is the card's
+ * whole persistent state, every slot allocated, lifecycle `personalised`.
+ */
+import { fail } from '../errors.js';
+import { fromHex, toHex } from '../bytes.js';
+import { createOtaKey, OTA_ALGORITHMS, type OtaAlgorithm } from '../protocol/ota/index.js';
+import { issueCardAttestation, type Random, type VendorCa } from './attestation.js';
+import {
+  CARD_FORMAT,
+  KEY_SLOT_COUNT,
+  KEYSET_COUNT,
+  TRUST_ANCHOR_COUNT,
+  type CardState,
+  type KeysetRecord,
+  type OtaKeyRecord,
+} from './state.js';
+import { APPLET_VERSION, SIMCHAIN_AID } from '../applet/constants.js';
+
+export interface InventoryKeyset {
+  index: number;
+  kic: string;
+  kid: string;
+  kik: string;
+  kicAlg: OtaAlgorithm;
+  kidAlg: OtaAlgorithm;
+  /** Defaults to kicAlg: the key-encryption key ciphers like KIc. */
+  kikAlg?: OtaAlgorithm;
+}
+
+/** One card of the vendor's output file, as `simchain card new` takes it (DESIGN.md §6). */
+export interface InventoryRow {
+  iccid: string;
+  imsi: string;
+  msisdn: string;
+  tar: string;
+  keysets: InventoryKeyset[];
+}
+
+/** ITU-T E.118: the ICCID's last digit is a Luhn check digit over the others. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+function field(value: unknown, name: string, pattern: RegExp, what: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) fail('INVALID_ARGUMENT', `${name} must be ${what}`, { field: name });
+  return value;
+}
+
+function algorithm(value: unknown, name: string): OtaAlgorithm {
+  if (typeof value !== 'string' || !(OTA_ALGORITHMS as readonly string[]).includes(value)) {
+    fail('UNKNOWN_ALGORITHM', `${name} must be one of ${OTA_ALGORITHMS.join(', ')}`, { field: name, value });
+  }
+  return value as OtaAlgorithm;
+}
+
+function keyRecord(alg: OtaAlgorithm, hex: unknown, name: string): OtaKeyRecord {
+  const bytes = fromHex(typeof hex === 'string' ? hex : (undefined as never), name);
+  try {
+    createOtaKey(alg, bytes);
+  } catch (e) {
+    if (e instanceof Error && 'details' in e) (e as { details: Record<string, unknown> }).details.field = name;
+    throw e;
+  }
+  return { algorithm: alg, key: toHex(bytes) };
+}
+
+/** Check a row and normalise it (lower-case hex); typed errors name the field at fault. */
+export function checkInventoryRow(row: unknown): InventoryRow {
+  if (row === null || typeof row !== 'object') fail('INVALID_ARGUMENT', 'an inventory row is a JSON object', { field: 'row' });
+  const r = row as Record<string, unknown>;
+  const iccid = field(r.iccid, 'iccid', /^\d{18,20}$/, '18 to 20 digits (ITU-T E.118)');
+  if (!luhnValid(iccid)) fail('INVALID_ARGUMENT', 'iccid check digit is wrong (Luhn, ITU-T E.118)', { field: 'iccid' });
+  const imsi = field(r.imsi, 'imsi', /^\d{15}$/, '15 digits');
+  const msisdn = field(r.msisdn, 'msisdn', /^\+?[1-9]\d{1,14}$/, 'an E.164 number (up to 15 digits)');
+  const tar = field(r.tar, 'tar', /^[0-9a-fA-F]{6}$/, '3 bytes of hex').toLowerCase();
+  if (!Array.isArray(r.keysets) || r.keysets.length === 0) fail('INVALID_ARGUMENT', 'keysets must list at least one keyset', { field: 'keysets' });
+  const seen = new Set<number>();
+  const keysets = r.keysets.map((k: unknown, i: number): InventoryKeyset => {
+    const ks = (k ?? {}) as Record<string, unknown>;
+    const at = `keysets[${i}]`;
+    const index = ks.index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 1 || index > KEYSET_COUNT) {
+      fail('INVALID_ARGUMENT', `${at}.index must be 1..${KEYSET_COUNT}`, { field: `${at}.index` });
+    }
+    if (seen.has(index)) fail('INVALID_ARGUMENT', `keyset index ${index} appears twice`, { field: `${at}.index` });
+    seen.add(index);
+    const kicAlg = algorithm(ks.kicAlg, `${at}.kicAlg`);
+    const kidAlg = algorithm(ks.kidAlg, `${at}.kidAlg`);
+    const kikAlg = ks.kikAlg === undefined ? kicAlg : algorithm(ks.kikAlg, `${at}.kikAlg`);
+    return {
+      index,
+      kicAlg,
+      kidAlg,
+      kikAlg,
+      kic: keyRecord(kicAlg, ks.kic, `${at}.kic`).key,
+      kid: keyRecord(kidAlg, ks.kid, `${at}.kid`).key,
+      kik: keyRecord(kikAlg, ks.kik, `${at}.kik`).key,
+    };
+  });
+  return { iccid, imsi, msisdn, tar, keysets };
+}
+
+export interface PersonaliseOptions {
+  vendorCa: VendorCa;
+  random: Random;
+  /** Personalisation time: the attestation certificate's notBefore. */
+  now: Date;
+}
+
+export function personaliseCard(row: unknown, options: PersonaliseOptions): CardState {
+  const r = checkInventoryRow(row);
+  const keysets: (KeysetRecord | null)[] = Array.from({ length: KEYSET_COUNT }, () => null);
+  for (const ks of r.keysets) {
+    keysets[ks.index - 1] = {
+      index: ks.index,
+      kic: { algorithm: ks.kicAlg, key: ks.kic },
+      kid: { algorithm: ks.kidAlg, key: ks.kid },
+      kik: { algorithm: ks.kikAlg ?? ks.kicAlg, key: ks.kik },
+      counter: 0,
+    };
+  }
+  const attestation = issueCardAttestation({ iccid: r.iccid, ca: options.vendorCa, random: options.random, now: options.now });
+  return {
+    format: CARD_FORMAT,
+    iccid: r.iccid,
+    imsi: r.imsi,
+    msisdn: r.msisdn,
+    applet: { aid: SIMCHAIN_AID, tar: r.tar, version: APPLET_VERSION },
+    lifecycle: 'personalised',
+    keysets,
+    // The applet's TAR demands ciphering, a CC and a counter that must rise (replay protection).
+    tars: [{ tar: r.tar, application: 'simchain', msl: { ciphered: true, integrity: 'cc', counter: 'higher' } }],
+    keySlots: Array.from({ length: KEY_SLOT_COUNT }, () => null),
+    readingCounter: 0,
+    identity: { chainId: null, registry: null, batchId: null, readingContract: null, accessContract: null, keyContract: null },
+    trustAnchors: Array.from({ length: TRUST_ANCHOR_COUNT }, () => null),
+    attestation: {
+      privateKey: toHex(attestation.privateKey),
+      certificate: toHex(attestation.certificate),
+      caCertificate: toHex(options.vendorCa.certificate),
+      serial: attestation.serial,
+    },
+  };
+}
