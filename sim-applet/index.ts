@@ -45,8 +45,6 @@ export { personaliseCard, checkInventoryRow, luhnValid, type InventoryRow, type 
 export * from './host/signature.js';
 export * from './host/attestation.js';
 
-// The card vendor's inventory file (formats, row checks, generator)
-export * as inventory from './inventory/index.js';
 export { Uicc, ATR, freshSession, type CardSnapshot, type SessionState, type UiccOptions } from './card/uicc.js';
 export { sendShortMessage, decodeTerminalResponse, encodeTerminalResponse, type TerminalResponse } from './card/proactive.js';
 export * from './protocol/envelope.js';
@@ -55,3 +53,4 @@ export * from './host/commands.js';
 export * from './host/responses.js';
 export * from './host/terminal.js';
 export * from './host/operator.js';
+
