@@ -12,8 +12,10 @@ export interface Benchmark {
 }
 
 import { benchmark as otaEncode } from './ota-encode.js';
+import { benchmark as registryGas } from './registry-gas.js';
+import { benchmark as merkleTree } from './merkle-tree.js';
 
-const benchmarks: Benchmark[] = [otaEncode];
+const benchmarks: Benchmark[] = [otaEncode, registryGas, merkleTree];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -238,7 +238,7 @@ Bad input: one line on stderr, exit status 1.
 Example:
   echo '{"spi":"1621","kic":"12","kid":"12","tar":"bfff01","cntr":"0000000001",
          "kicKey":"000102030405060708090a0b0c0d0e0f","kidKey":"0f0e0d0c0b0a09080706050403020100",
-         "data":"80f2000000"}' | simchain ota encode
+         "data":"80f4000000"}' | simchain ota encode
 `;
 
 export const command: Subcommand = {

@@ -14,7 +14,7 @@ export const SIMCHAIN_DEFAULT_TAR = 'bfff01';
 export const APPLET_VERSION = '1.0';
 
 export const INS = {
-  GET_STATUS: 0xf2,
+  GET_STATUS: 0xf4,
   GENERATE_KEY_PAIR: 0xd4,
   READ_PUBLIC_KEY: 0xb4,
   SIGN_READING: 0x30,

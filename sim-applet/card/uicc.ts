@@ -28,7 +28,7 @@ import {
 import { isProtocolError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { processApplet } from '../applet/simchain-applet.js';
-import { SIMCHAIN_AID } from '../applet/constants.js';
+import { LIFECYCLE_BYTE, SIMCHAIN_AID, TAG } from '../applet/constants.js';
 import { encodeBerTlv } from '../protocol/tlv.js';
 import { CardTornError, PersistentMemory, type FaultHook } from './memory.js';
 import { processCommandPacket } from './ota-layer.js';
@@ -64,7 +64,7 @@ export interface UiccOptions {
 /** T=0, ISO 7816-3: direct convention, TA1 = 96, T=0 and T=1 offered. */
 export const ATR = Uint8Array.from(Buffer.from('3b9f96801fc78031e073fe211b63f100ad830f9000', 'hex'));
 
-const INS_OS = { SELECT: 0xa4, GET_RESPONSE: 0xc0, ENVELOPE: 0xc2, FETCH: 0x12, TERMINAL_RESPONSE: 0x14 } as const;
+const INS_OS = { SELECT: 0xa4, GET_RESPONSE: 0xc0, ENVELOPE: 0xc2, FETCH: 0x12, TERMINAL_RESPONSE: 0x14, STATUS: 0xf2 } as const;
 /** TS 23.040 §9.2.3.9 and §9.2.3.10: SIM data download, 8-bit class 2. */
 const PID_SIM_DATA_DOWNLOAD = 0x7f;
 const DCS_OTA = 0xf6;
@@ -136,6 +136,13 @@ export class Uicc {
   }
 
   #dispatch(capdu: Uint8Array): ResponseApdu {
+    const r = this.#route(capdu);
+    // TS 102 221 §7.4.2.2: while a proactive command waits, a normal ending is signalled 91xx, whatever the command.
+    if (r.sw === SW.OK && this.session.awaitingTerminalResponse === null && this.session.proactive.length > 0) return this.#proactivePending(r.data);
+    return r;
+  }
+
+  #route(capdu: Uint8Array): ResponseApdu {
     let apdu: CommandApdu;
     try {
       apdu = decodeCommandApdu(capdu);
@@ -164,6 +171,9 @@ export class Uicc {
         return apdu.cla === ENVELOPE_CLA.UICC || gsm ? this.#fetch(apdu) : response(SW.CLA_NOT_SUPPORTED);
       case INS_OS.TERMINAL_RESPONSE:
         return apdu.cla === ENVELOPE_CLA.UICC || gsm ? this.#terminalResponse(apdu) : response(SW.CLA_NOT_SUPPORTED);
+      case INS_OS.STATUS:
+        if (apdu.cla === ENVELOPE_CLA.UICC) return this.#status(apdu);
+        break;
     }
     if (gsm) return response(SW.INS_NOT_SUPPORTED);
     if (!this.session.selected) return response(apdu.cla === 0x80 ? SW.INS_NOT_SUPPORTED : SW.CLA_NOT_SUPPORTED);
@@ -179,7 +189,9 @@ export class Uicc {
     const rest = r.data.subarray(now.length);
     this.session.pendingResponse = toHex(rest);
     this.session.pendingGsm = gsm;
-    return response((gsm ? SW.GSM_RESPONSE_AVAILABLE : SW.BYTES_AVAILABLE) | (rest.length & 0xff), now);
+    // ISO 7816-4 §5.6: SW2 counts the bytes still available, 00 standing for 256 or more (never the length mod 256).
+    const available = rest.length >= 256 ? 0 : rest.length;
+    return response((gsm ? SW.GSM_RESPONSE_AVAILABLE : SW.BYTES_AVAILABLE) | available, now);
   }
 
   #getResponse(apdu: CommandApdu): ResponseApdu {
@@ -208,13 +220,18 @@ export class Uicc {
     if (apdu.data.length < 5 || !SIMCHAIN_AID.startsWith(aid)) return response(SW.FILE_NOT_FOUND);
     this.session.selected = true;
     if ((apdu.p2 & 0x0c) === 0x0c) return response(SW.OK);
-    // FCI template: DF name and the applet's proprietary data (version, lifecycle byte).
+    return this.#deliver(response(SW.OK, this.#fci()), apdu.ne, false);
+  }
+
+  /** FCI template: DF name and the applet's proprietary data (ISO 7816-4 §5.3.3: A5 holds BER-TLVs, coded as in GET STATUS). */
+  #fci(): Uint8Array {
     const state = this.memory.state;
-    const fci = encodeBerTlv(
-      0x6f,
-      Buffer.concat([encodeBerTlv(0x84, Buffer.from(SIMCHAIN_AID, 'hex')), encodeBerTlv(0xa5, Buffer.from(state.applet.version, 'utf8'))]),
-    );
-    return this.#deliver(response(SW.OK, fci), apdu.ne, false);
+    const [major, minor] = state.applet.version.split('.').map(Number);
+    const proprietary = Buffer.concat([
+      encodeBerTlv(TAG.LIFECYCLE, Uint8Array.of(LIFECYCLE_BYTE[state.lifecycle])),
+      encodeBerTlv(TAG.VERSION, Uint8Array.of(major ?? 0, minor ?? 0)),
+    ]);
+    return encodeBerTlv(0x6f, Buffer.concat([encodeBerTlv(0x84, Buffer.from(SIMCHAIN_AID, 'hex')), encodeBerTlv(0xa5, proprietary)]));
   }
 
   #envelope(apdu: CommandApdu, gsm: boolean): ResponseApdu {
@@ -280,11 +297,23 @@ export class Uicc {
     return n;
   }
 
-  #proactivePending(): ResponseApdu {
+  #proactivePending(data: Uint8Array = EMPTY): ResponseApdu {
     const next = this.session.proactive[0];
-    if (next === undefined) return response(SW.OK);
+    if (next === undefined) return response(SW.OK, data);
     // TS 102 221 §10.2.1.1: 91xx, xx = length of the pending proactive command.
-    return response(SW.PROACTIVE_PENDING | ((next.length / 2) & 0xff));
+    return response(SW.PROACTIVE_PENDING | ((next.length / 2) & 0xff), data);
+  }
+
+  /**
+   * TS 102 221 §11.1.2 STATUS, the terminal's poll: P2 0C no data, 01 the DF name (AID) of
+   * the current application, 00 its FCI. P1 (application status indication) is accepted as sent.
+   */
+  #status(apdu: CommandApdu): ResponseApdu {
+    if (apdu.p1 > 0x02) return response(SW.INCORRECT_P1P2);
+    if (apdu.p2 === 0x0c) return response(SW.OK);
+    if (apdu.p2 === 0x01 && this.session.selected) return this.#deliver(response(SW.OK, encodeBerTlv(0x84, Buffer.from(SIMCHAIN_AID, 'hex'))), apdu.ne, false);
+    if (apdu.p2 === 0x00 && this.session.selected) return this.#deliver(response(SW.OK, this.#fci()), apdu.ne, false);
+    return response(apdu.p2 === 0x00 || apdu.p2 === 0x01 ? SW.CONDITIONS_NOT_SATISFIED : SW.INCORRECT_P1P2);
   }
 
   #fetch(apdu: CommandApdu): ResponseApdu {
