@@ -12,10 +12,12 @@ export interface Benchmark {
 }
 
 import { benchmark as otaEncode } from './ota-encode.js';
+import { benchmark as cardRoundTrip } from './card-roundtrip.js';
 import { benchmark as registryGas } from './registry-gas.js';
 import { benchmark as merkleTree } from './merkle-tree.js';
+import { benchmark as simImport } from './sim-import.js';
 
-const benchmarks: Benchmark[] = [otaEncode, registryGas, merkleTree];
+const benchmarks: Benchmark[] = [otaEncode, cardRoundTrip, registryGas, merkleTree, simImport];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,8 +7,13 @@ import type { Subcommand } from './subcommand.js';
 import { command as ota } from './ota.js';
 import { command as card } from './card.js';
 import { command as otaDemo } from './ota-demo.js';
+import { command as start } from './start.js';
+import { command as serve } from './serve.js';
+import { command as migrate } from './migrate.js';
+import { command as importFile } from './import.js';
+import { command as admin } from './admin.js';
 
-const commands: Subcommand[] = [ota, card, otaDemo];
+const commands: Subcommand[] = [ota, card, otaDemo, start, serve, migrate, importFile, admin];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -54,3 +54,5 @@ export * from './host/responses.js';
 export * from './host/terminal.js';
 export * from './host/operator.js';
 
+// The card vendor's inventory file (formats, row checks, generator)
+export * as inventory from './inventory/index.js';

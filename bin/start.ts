@@ -1,0 +1,21 @@
+/**
+ * `simchain start` (npm start): everything on embedded defaults, state under SIMCHAIN_HOME.
+ * Today the API, its workers and the embedded PostgreSQL; the chain and the SMSC join the
+ * same composition in their issues.
+ */
+import { serveUntilSignal } from './serve.js';
+import type { Subcommand } from './subcommand.js';
+
+export const command: Subcommand = {
+  name: 'start',
+  summary: 'start everything on embedded defaults (state under SIMCHAIN_HOME)',
+  help: `usage: simchain start
+
+Starts the platform with nothing installed: an embedded PostgreSQL (unless DATABASE_URL is
+set), the provisioning API on 127.0.0.1:PORT (default 3000) and its job workers. All state
+lives under SIMCHAIN_HOME (default .simchain); starting again with the same home resumes.
+The first start creates the operator's admin API key, prints it once and saves it in
+$SIMCHAIN_HOME/admin.key (mode 0600). Stops on SIGINT or SIGTERM.
+`,
+  run: (argv) => serveUntilSignal(argv, 'start'),
+};

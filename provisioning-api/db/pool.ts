@@ -1,0 +1,49 @@
+/** The connection pool, and transactions over it. */
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that runs a query: the pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+  /** Receives errors of idle clients (a server restart, a killed backend). */
+  onError?: (e: Error) => void;
+}
+
+export function createPool(url: string, options: PoolOptions = {}): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'simchain',
+  });
+  // An idle client's error must not crash the process: the pool drops that client.
+  pool.on('error', (e) => options.onError?.(e));
+  return pool;
+}
+
+/** Run `fn` in a transaction on one client; commit on success, roll back on any error. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** PostgreSQL SQLSTATE of a driver error, if any. */
+export function sqlState(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export const UNIQUE_VIOLATION = '23505';

@@ -1,0 +1,143 @@
+/**
+ * The backend as one composition: database (DATABASE_URL, or the embedded PostgreSQL under
+ * SIMCHAIN_HOME), schema (migrations, pg-boss, the bootstrap admin key), pool, job queue,
+ * workers, HTTP API. `simchain start`, `serve`, `migrate` and `import` take the parts they need.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
+import { migrate } from '../db/migrate.js';
+import { createPool, type Pool } from '../db/pool.js';
+import { buildApp, type App } from '../http/app.js';
+import { startJobQueue, type JobQueue } from '../jobs/queue.js';
+import { startWorkers } from '../jobs/workers.js';
+import type { Logger } from '../logging.js';
+import { loadMasterKeyring, type MasterKeyring } from '../secrets/master-key.js';
+import { bootstrap } from '../services/api-keys.js';
+import type { Services } from '../services/context.js';
+import { Composition, type Component } from './composition.js';
+
+export interface BackendOptions {
+  config: Config;
+  log: Logger;
+  /** Run migrations and the bootstrap. Default true. */
+  migrate?: boolean;
+  workers?: boolean;
+  http?: boolean;
+  /** Called once, on the install's first start, with the bootstrap admin key and its file. */
+  onAdminKey?: (token: string, file: string) => void;
+}
+
+export interface Backend {
+  databaseUrl: string;
+  pool: Pool;
+  services: Services;
+  app: App | null;
+  /** http://host:port when serving. */
+  httpUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/** The master keyring, warning when it is the generated key file (embedded defaults). */
+export function masterKeyring(config: Config, log: Logger): MasterKeyring {
+  const loaded = loadMasterKeyring(process.env, config.home);
+  if (loaded.source === 'file') {
+    log.warn({ file: loaded.file, generated: loaded.generated }, 'SIMCHAIN_MASTER_KEY is not set: OTA keys are encrypted under a key file on this machine; set SIMCHAIN_MASTER_KEY in production');
+  }
+  return loaded.keyring;
+}
+
+export function writeAdminKey(home: string, token: string): string {
+  const file = join(home, 'admin.key');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return file;
+}
+
+export async function startBackend(options: BackendOptions): Promise<Backend> {
+  const { config, log } = options;
+  mkdirSync(config.home, { recursive: true });
+  const composition = new Composition((m) => log.error({}, m));
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = config.databaseUrl ?? '';
+  let pool: Pool | null = null;
+  let queue: JobQueue | null = null;
+  let app: App | null = null;
+  let httpUrl: string | null = null;
+  let services: Services | null = null;
+
+  const components: Component[] = [
+    {
+      name: 'database',
+      async start() {
+        if (config.databaseUrl !== null) return;
+        embedded = await startEmbeddedPostgres({ home: config.home, log: (m) => log.debug({}, m) });
+        databaseUrl = embedded.url;
+        log.info({ home: config.home, owner: embedded.owner }, 'embedded PostgreSQL ready');
+      },
+      async stop() {
+        await embedded?.stop();
+      },
+    },
+    {
+      name: 'schema',
+      async start() {
+        if (options.migrate === false) return;
+        const { applied } = await migrate(databaseUrl, (line) => log.info({}, line));
+        if (applied.length > 0) log.info({ applied }, 'migrations applied');
+      },
+      async stop() {},
+    },
+    {
+      name: 'pool',
+      async start() {
+        pool = createPool(databaseUrl, { onError: (e) => log.warn({ err: e }, 'idle database connection lost') });
+        if (options.migrate !== false) {
+          const { adminToken } = await bootstrap(pool, config.operatorName);
+          if (adminToken !== null) options.onAdminKey?.(adminToken, writeAdminKey(config.home, adminToken));
+        }
+      },
+      async stop() {
+        await pool?.end();
+      },
+    },
+    {
+      name: 'queue',
+      async start() {
+        queue = await startJobQueue(databaseUrl, { onError: (e) => log.error({ err: e }, 'job queue error') });
+        services = { pool: pool!, queue, keyring: masterKeyring(config, log), log };
+      },
+      async stop() {
+        await queue?.stop();
+      },
+    },
+    {
+      name: 'workers',
+      async start() {
+        if (options.workers) await startWorkers(services!);
+      },
+      async stop() {},
+    },
+    {
+      name: 'http',
+      async start() {
+        if (!options.http) return;
+        app = await buildApp({ services: services!, logger: log, rateLimitPerMinute: config.rateLimitPerMinute, health: composition.checks() });
+        const address = await app.listen({ host: config.host, port: config.port });
+        httpUrl = address;
+      },
+      async stop() {
+        await app?.close();
+      },
+    },
+  ];
+  await composition.start(components);
+  return {
+    databaseUrl,
+    pool: pool!,
+    services: services!,
+    app,
+    httpUrl,
+    stop: () => composition.stop(),
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * The card vendor's inventory file: its formats, the checks on every row, and a generator
+ * of valid files. Pure: no I/O; callers feed lines and consume lines.
+ */
+export * from './errors.js';
+export * from './luhn.js';
+export * from './key-algorithms.js';
+export * from './identifiers.js';
+export { DROPPED_SECRET_COLUMNS, IGNORED_COLUMNS } from './columns.js';
+export * from './csv-line.js';
+export * from './vendor-file.js';
+export * from './generator.js';
