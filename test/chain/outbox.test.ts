@@ -185,10 +185,11 @@ t.test('close() ends waiting with CLOSED', async (t) => {
   const outbox = await chain.outboxFor(accounts[4]!);
   await automine(false);
   t.teardown(() => automine(true));
-  const pending = outbox.submit('never', transfer(outsider.address));
+  // The handler is attached at once: close() rejects the waiter before it returns.
+  const pending = rejection(outbox.submit('never', transfer(outsider.address)));
   await new Promise((r) => setTimeout(r, 200));
   await outbox.close();
-  const error = await rejection(pending);
+  const error = await pending;
   t.equal(error.code, 'CLOSED');
   const late = await rejection(outbox.submit('later', transfer(outsider.address)));
   t.equal(late.code, 'CLOSED');
