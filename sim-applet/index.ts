@@ -39,7 +39,7 @@ export * from './card/attestation.js';
 export { derToPem, pemToDer } from './card/x509.js';
 export * from './card/state.js';
 export { CardTornError, PersistentMemory, type FaultHook } from './card/memory.js';
-export { personaliseCard, checkInventoryRow, luhnValid, type InventoryRow, type InventoryKeyset, type PersonaliseOptions } from './card/personalise.js';
+export { personaliseCard, checkInventoryRow, type InventoryRow, type InventoryKeyset, type PersonaliseOptions } from './card/personalise.js';
 
 // Host side: what firmware and the backend need to talk to a card
 export * from './host/signature.js';

@@ -18,6 +18,7 @@ import {
   type OtaKeyRecord,
 } from './state.js';
 import { APPLET_VERSION, SIMCHAIN_AID } from '../applet/constants.js';
+import { checkIccid, checkImsi, checkTar, normalizeMsisdn, type FieldProblem } from '../inventory/identifiers.js';
 
 export interface InventoryKeyset {
   index: number;
@@ -39,22 +40,11 @@ export interface InventoryRow {
   keysets: InventoryKeyset[];
 }
 
-/** ITU-T E.118: the ICCID's last digit is a Luhn check digit over the others. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-function field(value: unknown, name: string, pattern: RegExp, what: string): string {
-  if (typeof value !== 'string' || !pattern.test(value)) fail('INVALID_ARGUMENT', `${name} must be ${what}`, { field: name });
+/** Apply one of the inventory's identifier checks; its problem becomes a typed error naming the field. */
+function identifier(value: unknown, name: string, check: (v: string) => FieldProblem | null): string {
+  if (typeof value !== 'string') fail('INVALID_ARGUMENT', `${name} must be a string`, { field: name });
+  const problem = check(value);
+  if (problem) fail('INVALID_ARGUMENT', `${name}: ${problem.message}`, { field: name, reason: problem.code });
   return value;
 }
 
@@ -80,11 +70,13 @@ function keyRecord(alg: OtaAlgorithm, hex: unknown, name: string): OtaKeyRecord 
 export function checkInventoryRow(row: unknown): InventoryRow {
   if (row === null || typeof row !== 'object') fail('INVALID_ARGUMENT', 'an inventory row is a JSON object', { field: 'row' });
   const r = row as Record<string, unknown>;
-  const iccid = field(r.iccid, 'iccid', /^\d{18,20}$/, '18 to 20 digits (ITU-T E.118)');
-  if (!luhnValid(iccid)) fail('INVALID_ARGUMENT', 'iccid check digit is wrong (Luhn, ITU-T E.118)', { field: 'iccid' });
-  const imsi = field(r.imsi, 'imsi', /^\d{15}$/, '15 digits');
-  const msisdn = field(r.msisdn, 'msisdn', /^\+?[1-9]\d{1,14}$/, 'an E.164 number (up to 15 digits)');
-  const tar = field(r.tar, 'tar', /^[0-9a-fA-F]{6}$/, '3 bytes of hex').toLowerCase();
+  const iccid = identifier(r.iccid, 'iccid', checkIccid);
+  const imsi = identifier(r.imsi, 'imsi', checkImsi);
+  const msisdn = identifier(r.msisdn, 'msisdn', (v) => {
+    const n = normalizeMsisdn(v);
+    return typeof n === 'string' ? null : n;
+  });
+  const tar = identifier(r.tar, 'tar', checkTar).toLowerCase();
   if (!Array.isArray(r.keysets) || r.keysets.length === 0) fail('INVALID_ARGUMENT', 'keysets must list at least one keyset', { field: 'keysets' });
   const seen = new Set<number>();
   const keysets = r.keysets.map((k: unknown, i: number): InventoryKeyset => {
