@@ -16,6 +16,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { Benchmark } from './index.js';
 import { fmtRate, measureRate } from './measure.js';
 import {
+  ADMIN_SPI,
   commandSmsUserData,
   createOtaKey,
   createVendorCa,
@@ -32,10 +33,9 @@ import {
   storeDataApdu,
   transmitWithResponse,
   Uicc,
-  type Spi,
 } from '../sim-applet/index.js';
 
-const SPI: Spi = { integrity: 'cc', ciphered: true, counter: 'higher', por: 'always', porIntegrity: 'cc', porCiphered: true, porViaSubmit: true };
+const SPI = ADMIN_SPI;
 const OPERATOR = { ton: 'international', npi: 'isdn_e164', digits: '4912345' } as const;
 
 export const benchmark: Benchmark = {

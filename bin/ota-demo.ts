@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { getAddress, hexlify, Signature, verifyTypedData } from 'ethers';
 import {
+  ADMIN_SPI,
   addressOf,
   commandSmsUserData,
   createOtaKey,
@@ -33,7 +34,6 @@ import {
   Uicc,
   verifyAttestation,
   SIMCHAIN_DEFAULT_TAR,
-  type Spi,
 } from '../sim-applet/index.js';
 import { UsageError } from './cli-io.js';
 import type { Subcommand } from './subcommand.js';
@@ -64,7 +64,7 @@ async function run(argv: string[]): Promise<number> {
   say(`1. card personalised: ICCID ${row.iccid}, applet TAR ${row.tar}, OTA keyset 1 AES-128 (CBC + CMAC)`);
 
   // 2. The operator pushes the chain identity and asks for a key pair, in one secured packet.
-  const spi: Spi = { integrity: 'cc', ciphered: true, counter: 'higher', por: 'always', porIntegrity: 'cc', porCiphered: true, porViaSubmit: true };
+  const spi = ADMIN_SPI;
   const keyset = { index: 1, kic: createOtaKey('aes', kic), kid: createOtaKey('aes', kid) };
   const contract = randomBytes(20);
   const parts = commandSmsUserData({

@@ -23,6 +23,21 @@ export const SMS_USER_DATA_OCTETS = 140;
 export const PID_SIM_DATA_DOWNLOAD = 0x7f;
 export const DCS_SIM_SPECIFIC_8BIT = 0xf6;
 
+/**
+ * The SPI the operator administers the simchain applet with: ciphered, CC, counter must be
+ * higher (the TAR's minimum security level), PoR always, ciphered and CC'd, by SMS-SUBMIT
+ * (so it can come back over SMPP in as many parts as it needs).
+ */
+export const ADMIN_SPI: Readonly<Spi> = Object.freeze({
+  integrity: 'cc',
+  ciphered: true,
+  counter: 'higher',
+  por: 'always',
+  porIntegrity: 'cc',
+  porCiphered: true,
+  porViaSubmit: true,
+});
+
 export interface OperatorKeyset {
   /** Key index 1..15 as the card knows it. */
   index: number;

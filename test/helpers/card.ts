@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  ADMIN_SPI,
   commandSmsUserData,
   createOtaKey,
   createVendorCa,
@@ -63,16 +64,7 @@ export function newCard(state = newCardState()): Uicc {
   return new Uicc(state, { random: randomBytes });
 }
 
-/** SPI of the applet's administration: ciphered, CC, counter must be higher; PoR always, ciphered, CC, by SMS-SUBMIT. */
-export const ADMIN_SPI: Spi = {
-  integrity: 'cc',
-  ciphered: true,
-  counter: 'higher',
-  por: 'always',
-  porIntegrity: 'cc',
-  porCiphered: true,
-  porViaSubmit: true,
-};
+export { ADMIN_SPI };
 
 export interface OtaOptions {
   keyset?: 1 | 2;
