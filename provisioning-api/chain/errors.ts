@@ -40,6 +40,10 @@ export const CHAIN_ERROR_CODES = [
   'INVALID_ARGUMENT',
   /** The outbox was closed while a caller waited on it. */
   'CLOSED',
+  /** Another process holds the signing key's outbox (its lease on chain and signer). */
+  'SIGNER_BUSY',
+  /** This process's lease on a signing key ended and another process took it: it must stop sending. */
+  'LEASE_LOST',
 ] as const;
 
 export type ChainErrorCode = (typeof CHAIN_ERROR_CODES)[number];

@@ -3,6 +3,12 @@
  * so an indexer can store each page's events and its cursor (the page's last block) together.
  * Nodes cap a query's range or result count with varying messages; on such an error the range
  * is halved and tried again.
+ *
+ * Asked for `blockHashes`, each page also carries the hash its last block had just before its
+ * logs were read. An indexer stores that hash as its cursor: if any block of the page leaves
+ * the chain afterwards, the block at `toBlock` changes too (each block names its parent), so
+ * checking the cursor's hash later finds the reorg. A hash read after the logs could already
+ * belong to the new branch while the logs came from the old one.
  */
 import type { Log, Provider } from 'ethers';
 import { ChainError, rpcMessage, toChainError } from './errors.js';
@@ -11,6 +17,8 @@ export interface LogPage<T = Log> {
   fromBlock: number;
   toBlock: number;
   logs: T[];
+  /** With `blockHashes`: the hash of block `toBlock`, read before the logs. */
+  toBlockHash?: string;
 }
 
 export interface ReadLogsOptions {
@@ -22,6 +30,8 @@ export interface ReadLogsOptions {
   toBlock: number;
   /** Largest range asked in one query. Default 2,000 blocks. */
   maxBlockRange?: number;
+  /** Give each page its last block's hash (one more request per page). */
+  blockHashes?: boolean;
 }
 
 const RANGE_LIMIT_RE = /range|too many|limit|exceed|more than \d+ results|response size|timeout/i;
@@ -37,6 +47,7 @@ export async function* readLogs(options: ReadLogsOptions): AsyncGenerator<LogPag
   let span = maxRange;
   while (from <= toBlock) {
     const to = Math.min(toBlock, from + span - 1);
+    const toBlockHash = options.blockHashes === true ? await blockHash(provider, to) : undefined;
     let logs: Log[];
     try {
       logs = await provider.getLogs({ address, topics: topics ?? [], fromBlock: from, toBlock: to });
@@ -47,11 +58,23 @@ export async function* readLogs(options: ReadLogsOptions): AsyncGenerator<LogPag
       }
       throw toChainError(e, 'getLogs', { fromBlock: from, toBlock: to });
     }
-    yield { fromBlock: from, toBlock: to, logs };
+    yield toBlockHash === undefined ? { fromBlock: from, toBlock: to, logs } : { fromBlock: from, toBlock: to, logs, toBlockHash };
     from = to + 1;
     // Grow back after a halving, so one dense stretch does not slow the rest.
     span = Math.min(maxRange, span * 2);
   }
+}
+
+/** The hash of block `n` on the node's chain now; NOT_FOUND if the node has no such block. */
+export async function blockHash(provider: Provider, n: number): Promise<string> {
+  let block;
+  try {
+    block = await provider.getBlock(n);
+  } catch (e) {
+    throw toChainError(e, 'getBlock', { block: n });
+  }
+  if (block === null || block.hash === null) throw new ChainError('NOT_FOUND', `the node has no block ${n}`, { details: { block: n } });
+  return block.hash;
 }
 
 /**

@@ -13,9 +13,10 @@
  *    (a restarted node forgets its pool), bumps fees of stuck attempts, notices a nonce taken
  *    by another transaction, decodes reverts, and confirms at the configured depth.
  *
- * `open()` resumes every unfinished entry of the key from the store.
+ * `open()` resumes every unfinished entry of the key from the store; with `adoptIntervalMs` it
+ * also picks up, while open, entries that other processes planned for the key (plan.ts).
  */
-import { Wallet, getAddress, keccak256, type TransactionReceipt } from 'ethers';
+import { Wallet, keccak256, type TransactionReceipt } from 'ethers';
 import { ChainError, isAlreadyKnown, toChainError } from './errors.js';
 import { NonceQueue } from './nonce-queue.js';
 import {
@@ -23,17 +24,15 @@ import {
   confirmationsAt,
   entryError,
   isFinal,
-  planEntry,
-  sameIntent,
   type MinedReceipt,
   type OutboxEntry,
   type OutboxEvent,
   type OutboxFailure,
-  type OutboxState,
   type TxAttempt,
   type TxIntent,
 } from './outbox-state.js';
 import type { OutboxStore } from './outbox-store.js';
+import { hasReached, planTransaction, type TxRequest, type WaitUntil } from './plan.js';
 import type { ChainConnection } from './provider.js';
 import { decodeRevert } from './revert.js';
 
@@ -54,24 +53,21 @@ export interface TxOutboxOptions {
   maxFeePerGasCap?: bigint;
   /** Headroom added to gas estimates, in percent. Default 20. */
   gasMarginPercent?: number;
+  /**
+   * Read the store this often for entries of this key planned by other processes, and send
+   * them; null (default): only what this process submits and what open() found.
+   */
+  adoptIntervalMs?: number | null;
   now?: () => number;
 }
 
-export type WaitUntil = 'sent' | 'mined' | 'confirmed';
+export type { TxRequest, WaitUntil } from './plan.js';
 
 export interface SubmitOptions {
   /** Resolve once the entry is at least this far. Default 'confirmed'. */
   until?: WaitUntil;
   /** Reject with TIMEOUT after this long (the entry goes on being tracked). Default 120 s. */
   timeoutMs?: number;
-}
-
-/** What to send; `value` defaults to 0, `gasLimit` to an estimate. */
-export interface TxRequest {
-  to: string | null;
-  data: string;
-  value?: bigint;
-  gasLimit?: bigint;
 }
 
 interface Tracked {
@@ -96,8 +92,6 @@ interface Waiter {
 
 type Fees = Pick<TxAttempt, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'>;
 
-const RANK: Record<OutboxState, number> = { planned: 0, sent: 1, mined: 2, confirmed: 3, replaced: -1, failed: -1 };
-
 export class TxOutbox {
   readonly address: string;
   readonly chainId: bigint;
@@ -113,6 +107,8 @@ export class TxOutbox {
   private readonly now: () => number;
   private loop: Promise<void> | undefined;
   private sleeping: { timer: NodeJS.Timeout; wake(): void } | undefined;
+  private adopter: NodeJS.Timeout | undefined;
+  private adopting: Promise<void> | undefined;
   private closed = false;
 
   private constructor(private readonly options: TxOutboxOptions) {
@@ -151,6 +147,8 @@ export class TxOutbox {
       if (t.entry.state === 'sent') await outbox.rebroadcast(t);
     }
     outbox.wake();
+    const every = options.adoptIntervalMs ?? null;
+    if (every !== null) outbox.adopter = setInterval(() => outbox.adopt(), every);
     return outbox;
   }
 
@@ -165,17 +163,7 @@ export class TxOutbox {
    */
   async submit(id: string, request: TxRequest, options: SubmitOptions = {}): Promise<OutboxEntry> {
     this.assertOpen();
-    const intent: TxIntent = {
-      to: request.to === null ? null : getAddress(request.to),
-      data: request.data,
-      value: request.value ?? 0n,
-      gasLimit: request.gasLimit ?? null,
-    };
-    const planned = planEntry({ id, chainId: this.chainId, signer: this.address, intent, now: this.now() });
-    const stored = await this.store.insert(planned);
-    if (!sameIntent(stored.intent, intent) || stored.signer !== this.address || stored.chainId !== this.chainId) {
-      throw new ChainError('OUTBOX_CONFLICT', `outbox id ${id} was used for another transaction`, { details: { id } });
-    }
+    const stored = await planTransaction(this.store, { id, chainId: this.chainId, signer: this.address, request, now: this.now() });
     if (!isFinal(stored.state) && !this.tracked.has(id)) {
       const t = this.track(stored);
       if (stored.state === 'planned') void this.exclusive(t, () => this.sign(t));
@@ -188,7 +176,7 @@ export class TxOutbox {
   async wait(id: string, until: WaitUntil = 'confirmed', timeoutMs = 120_000): Promise<OutboxEntry> {
     const entry = this.tracked.get(id)?.entry ?? (await this.store.get(id));
     if (entry === undefined) throw new ChainError('NOT_FOUND', `no outbox entry ${id}`, { details: { id } });
-    if (RANK[entry.state] >= RANK[until]) return entry;
+    if (hasReached(entry.state, until)) return entry;
     if (isFinal(entry.state)) throw entryError(entry);
     if (!this.tracked.has(id)) {
       if (entry.signer !== this.address || entry.chainId !== this.chainId) {
@@ -231,6 +219,8 @@ export class TxOutbox {
   /** Stops tracking; waiters get CLOSED. Entries stay in the store for the next open(). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.adopter);
+    await this.adopting;
     for (const [, set] of this.waiters) {
       for (const w of set) {
         clearTimeout(w.timer);
@@ -245,6 +235,32 @@ export class TxOutbox {
 
   private assertOpen(): void {
     if (this.closed) throw new ChainError('CLOSED', 'the outbox was closed');
+  }
+
+  /**
+   * Track the key's unfinished entries this process does not know yet. An entry read here
+   * that this process settles meanwhile comes back stale; its next write then fails the
+   * compare-and-set, and the entry is re-read from the store (exclusive), so nothing is sent
+   * twice.
+   */
+  private adopt(): void {
+    if (this.closed || this.adopting !== undefined) return;
+    this.adopting = this.store
+      .unfinished(this.chainId, this.address)
+      .then((entries) => {
+        let adopted = false;
+        for (const entry of entries) {
+          if (this.closed || this.tracked.has(entry.id)) continue;
+          const t = this.track(entry);
+          if (entry.state === 'planned') void this.exclusive(t, () => this.sign(t));
+          adopted = true;
+        }
+        if (adopted) this.wake();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.adopting = undefined;
+      });
   }
 
   private async nonceFromSources(): Promise<number> {
@@ -297,7 +313,7 @@ export class TxOutbox {
     const set = this.waiters.get(entry.id);
     if (set === undefined) return;
     for (const w of [...set]) {
-      const reached = RANK[entry.state] >= RANK[w.until];
+      const reached = hasReached(entry.state, w.until);
       if (!reached && !isFinal(entry.state)) continue;
       set.delete(w);
       clearTimeout(w.timer);

@@ -89,6 +89,8 @@ export async function* readRegistryEvents(args: {
   fromBlock: number;
   toBlock: number;
   maxBlockRange?: number;
+  /** See ReadLogsOptions.blockHashes. */
+  blockHashes?: boolean;
 }): AsyncGenerator<LogPage<RegistryEvent>> {
   for await (const page of readLogs({
     provider: args.provider,
@@ -97,7 +99,8 @@ export async function* readRegistryEvents(args: {
     fromBlock: args.fromBlock,
     toBlock: args.toBlock,
     ...(args.maxBlockRange === undefined ? {} : { maxBlockRange: args.maxBlockRange }),
+    ...(args.blockHashes === undefined ? {} : { blockHashes: args.blockHashes }),
   })) {
-    yield { fromBlock: page.fromBlock, toBlock: page.toBlock, logs: page.logs.map(decodeRegistryLog) };
+    yield { ...page, logs: page.logs.map(decodeRegistryLog) };
   }
 }

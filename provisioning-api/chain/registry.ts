@@ -5,7 +5,7 @@
 import { getAddress, id, type Provider } from 'ethers';
 import { DEVICE_STATUSES, DeviceRegistry__factory, type DeviceRegistry, type DeviceStatus } from '../../contracts/index.js';
 import { ChainError } from './errors.js';
-import type { TxRequest } from './outbox.js';
+import type { TxRequest } from './plan.js';
 import { rpc } from './provider.js';
 
 const iface = DeviceRegistry__factory.createInterface();

@@ -5,17 +5,22 @@
  * - `ota.command` (the SMPP sender, issue 6): queued → submitted (submit_sm_resp) →
  *   delivered (delivery receipt) → por-received | por-error (the card's PoR, TS 102 225 §5.2);
  *   submitted/delivered → expired when no PoR arrives in time; any open state → failed.
- * - `chain.tx` (the chain adapter): planned → sent (eth_sendRawTransaction) → mined (receipt)
- *   → confirmed (enough blocks); sent/mined → replaced (another transaction took the nonce);
- *   any open state → failed.
+ * - `chain.tx`: the chain adapter's state machine, defined once in
+ *   chain/outbox-state.ts and imported here (planned → sent → mined → confirmed; sent → sent
+ *   on a fee bump, mined → sent on a reorg; → replaced or failed). The chain adapter keeps
+ *   its transactions in a table of its own, `chain_outbox` (migrations/0004_chain.sql), driven
+ *   by the signing key's lease holder in nonce order rather than claimed row by row.
  */
+import { OUTBOX_STATES as CHAIN_OUTBOX_STATES, OUTBOX_TRANSITIONS as CHAIN_OUTBOX_TRANSITIONS } from '../chain/outbox-state.js';
+import type { OutboxState as ChainOutboxState } from '../chain/outbox-state.js';
+
 export const OUTBOX_KINDS = ['ota.command', 'chain.tx'] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
 export const OTA_STATES = ['queued', 'submitted', 'delivered', 'por-received', 'por-error', 'expired', 'failed'] as const;
-export const CHAIN_TX_STATES = ['planned', 'sent', 'mined', 'confirmed', 'replaced', 'failed'] as const;
+export const CHAIN_TX_STATES = CHAIN_OUTBOX_STATES;
 export type OtaState = (typeof OTA_STATES)[number];
-export type ChainTxState = (typeof CHAIN_TX_STATES)[number];
+export type ChainTxState = ChainOutboxState;
 export type OutboxState = OtaState | ChainTxState;
 
 const EDGES: Readonly<Record<OutboxKind, Readonly<Record<string, readonly string[]>>>> = Object.freeze({
@@ -28,14 +33,7 @@ const EDGES: Readonly<Record<OutboxKind, Readonly<Record<string, readonly string
     expired: [],
     failed: [],
   },
-  'chain.tx': {
-    planned: ['sent', 'failed'],
-    sent: ['mined', 'replaced', 'failed'],
-    mined: ['confirmed', 'replaced', 'failed'],
-    confirmed: [],
-    replaced: [],
-    failed: [],
-  },
+  'chain.tx': CHAIN_OUTBOX_TRANSITIONS,
 });
 
 export const INITIAL_OUTBOX_STATE: Readonly<Record<OutboxKind, OutboxState>> = Object.freeze({

@@ -1,13 +1,14 @@
 /**
- * A backend process for the crash tests: it anchors one batch through an outbox kept in a
- * file, reports how far it got on stdout, and dies where it is told to (SIGKILL, so nothing
- * runs after). Environment: RPC_URL, STORE, KEY, REGISTRY, ROOT, LEAVES, BATCH_REF,
- * CONFIRMATIONS, and CRASH_AFTER: 'planned', 'sent' or 'mined' to die right after the entry
- * reaches that state in the store (before anything else happens), or 'never' to be killed
- * by the test. Once the transaction is signed and broadcast it prints `SENT <hash>`.
+ * A backend process for the crash tests: it takes the signing key's lease, anchors one batch
+ * through the key's outbox in PostgreSQL, reports how far it got on stdout, and dies where it
+ * is told to (SIGKILL, so nothing runs after). Environment: RPC_URL, DATABASE_URL, KEY,
+ * REGISTRY, ROOT, LEAVES, BATCH_REF, CONFIRMATIONS, and CRASH_AFTER: 'planned', 'sent' or
+ * 'mined' to die right after the entry reaches that state in the database (the write has
+ * committed, nothing else has happened), or 'never' to be killed by the test. Once the
+ * transaction is signed and broadcast it prints `SENT <hash>`.
  */
-import { connectChain, registryCalls, TxOutbox, type OutboxEntry } from '../../provisioning-api/chain/index.js';
-import { FileOutboxStore } from './file-outbox-store.js';
+import { connectChain, openSignerOutbox, registryCalls, type OutboxEntry } from '../../provisioning-api/chain/index.js';
+import { createPool } from '../../provisioning-api/index.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -16,7 +17,16 @@ const env = (name: string): string => {
 };
 
 const crashAfter = env('CRASH_AFTER');
-const store = new FileOutboxStore(env('STORE'));
+const connection = await connectChain(env('RPC_URL'));
+const signer = await openSignerOutbox({
+  pool: createPool(env('DATABASE_URL'), { max: 2, applicationName: 'outbox-child' }),
+  connection,
+  privateKey: env('KEY'),
+  confirmations: Number(env('CONFIRMATIONS')),
+  pollIntervalMs: 50,
+});
+
+const store = signer.lease.store;
 const die = (entry: OutboxEntry): void => {
   if (entry.state === crashAfter) process.kill(process.pid, 'SIGKILL');
 };
@@ -33,16 +43,8 @@ store.update = async (next) => {
   return ok;
 };
 
-const connection = await connectChain(env('RPC_URL'));
-const outbox = await TxOutbox.open({
-  connection,
-  privateKey: env('KEY'),
-  store,
-  confirmations: Number(env('CONFIRMATIONS')),
-  pollIntervalMs: 50,
-});
 const request = registryCalls.anchorBatch(env('REGISTRY'), env('ROOT'), Number(env('LEAVES')), env('BATCH_REF'));
-const entry = await outbox.submit(`anchor:${env('BATCH_REF')}`, request, { until: 'sent' });
+const entry = await signer.outbox.submit(`anchor:${env('BATCH_REF')}`, request, { until: 'sent' });
 process.stdout.write(`SENT ${entry.attempts[0]!.hash}\n`);
 // Wait to be killed, as a process that was in the middle of something.
 setInterval(() => {}, 1_000);

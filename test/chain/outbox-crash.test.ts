@@ -2,9 +2,10 @@
  * The outbox survives a killed process at every step and a restart of the node: each batch is
  * anchored by exactly one transaction, none lost, none doubled.
  *
- * A child process (outbox-child.ts) anchors a batch through an outbox kept in a file and is
- * killed with SIGKILL at a chosen point; this process then opens an outbox on the same file,
- * as the restarted backend would, and must finish the job.
+ * A child process (outbox-child.ts) anchors a batch through the signing key's outbox in
+ * PostgreSQL and is killed with SIGKILL at a chosen point; this process then takes the key's
+ * lease (which the dead process's session took down with it) and opens the outbox from the
+ * database, as the restarted backend would, and must finish the job.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,15 +16,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { DeviceRegistry__factory } from '../../contracts/index.js';
-import { connectChain, registryCalls, RegistryReader, TxOutbox } from '../../provisioning-api/chain/index.js';
+import { connectChain, openSignerOutbox, PgOutboxStore, registryCalls, RegistryReader, type TxOutbox } from '../../provisioning-api/chain/index.js';
 import { startAnvil, type AnvilAccount } from '../../simulators/chain/index.js';
 import { startChain } from '../helpers/anvil.js';
-import { FileOutboxStore } from './file-outbox-store.js';
+import { testDatabase } from '../helpers/database.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'outbox-child.ts');
 const dir = mkdtempSync(join(tmpdir(), 'simchain-outbox-crash-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
+const db = await testDatabase();
+const stored = (id: string) => new PgOutboxStore(db.pool).get(id);
 const chain = await startChain({ anvil: { stateDir: join(dir, 'chain') } });
 const provider = chain.connection.provider;
 const registry = chain.registryAddress;
@@ -36,15 +39,14 @@ const automine = (on: boolean): Promise<unknown> => provider.send('evm_setAutomi
 
 interface Run {
   signer: AnvilAccount;
-  store: string;
   batchRef: string;
   root: string;
   id: string;
 }
 
-function newRun(signer: AnvilAccount, name: string): Run {
+function newRun(signer: AnvilAccount): Run {
   const batchRef = `0x${randomBytes(32).toString('hex')}`;
-  return { signer, store: join(dir, `${name}.json`), batchRef, root: `0x${randomBytes(32).toString('hex')}`, id: `anchor:${batchRef}` };
+  return { signer, batchRef, root: `0x${randomBytes(32).toString('hex')}`, id: `anchor:${batchRef}` };
 }
 
 /** Runs the child until it dies by itself (crashAfter a state) or, with 'never', until it prints SENT; then kills it. */
@@ -53,7 +55,7 @@ async function crashChild(run: Run, crashAfter: 'planned' | 'sent' | 'mined' | '
     env: {
       ...process.env,
       RPC_URL: chain.node.rpcUrl,
-      STORE: run.store,
+      DATABASE_URL: db.url,
       KEY: run.signer.privateKey,
       REGISTRY: registry,
       ROOT: run.root,
@@ -80,16 +82,18 @@ async function crashChild(run: Run, crashAfter: 'planned' | 'sent' | 'mined' | '
 }
 
 async function recover(run: Run, confirmations = 1): Promise<TxOutbox> {
-  const outbox = await TxOutbox.open({
+  const signer = await openSignerOutbox({
+    pool: db.pool,
     connection: chain.connection,
     privateKey: run.signer.privateKey,
-    store: new FileOutboxStore(run.store),
+    // The server drops a killed process's lock once it sees the connection close.
+    leaseWaitMs: 10_000,
     confirmations,
     pollIntervalMs: 50,
     rebroadcastAfterMs: 300,
   });
-  t.teardown(() => outbox.close());
-  return outbox;
+  t.teardown(() => signer.close());
+  return signer.outbox;
 }
 
 async function assertOneAnchor(tt: Tap, run: Run, outbox: TxOutbox): Promise<void> {
@@ -99,13 +103,15 @@ async function assertOneAnchor(tt: Tap, run: Run, outbox: TxOutbox): Promise<voi
   const reader = new RegistryReader(registry, provider);
   tt.ok(await reader.isAnchored(run.batchRef), 'the batch is anchored');
   tt.equal((await reader.batch(run.batchRef)).root, run.root);
+  const rows = (await db.pool.query(`SELECT id, state, nonce::int FROM chain_outbox WHERE signer = $1`, [run.signer.address.toLowerCase()])).rows;
+  tt.same(rows, [{ id: run.id, state: 'confirmed', nonce: 0 }], 'and the database holds that one entry, confirmed');
 }
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
 
 t.test('killed between send and receipt', async (t) => {
   await automine(false);
   t.teardown(() => automine(true));
-  const run = newRun(signers[0]!, 'between-send-and-receipt');
+  const run = newRun(signers[0]!);
   const hash = await crashChild(run, 'never');
   t.ok(hash, 'the child had broadcast its transaction');
   t.not(await provider.getTransaction(hash!), null, 'which waits in the pool, unmined');
@@ -117,9 +123,9 @@ t.test('killed between send and receipt', async (t) => {
 });
 
 t.test('killed after recording the signed transaction, before broadcasting it', async (t) => {
-  const run = newRun(signers[1]!, 'before-broadcast');
+  const run = newRun(signers[1]!);
   await crashChild(run, 'sent');
-  const recorded = await new FileOutboxStore(run.store).get(run.id);
+  const recorded = await stored(run.id);
   t.equal(recorded?.state, 'sent');
   t.equal(await provider.getTransaction(recorded!.attempts[0]!.hash), null, 'the node never saw it');
   const outbox = await recover(run);
@@ -128,18 +134,18 @@ t.test('killed after recording the signed transaction, before broadcasting it', 
 });
 
 t.test('killed after planning, before signing', async (t) => {
-  const run = newRun(signers[2]!, 'after-planning');
+  const run = newRun(signers[2]!);
   await crashChild(run, 'planned');
-  t.equal((await new FileOutboxStore(run.store).get(run.id))?.state, 'planned');
+  t.equal((await stored(run.id))?.state, 'planned');
   t.equal(await provider.getTransactionCount(run.signer.address, 'pending'), 0, 'nothing was sent');
   const outbox = await recover(run);
   await assertOneAnchor(t, run, outbox);
 });
 
 t.test('killed after the receipt, before the confirmation depth', async (t) => {
-  const run = newRun(signers[3]!, 'before-depth');
+  const run = newRun(signers[3]!);
   await crashChild(run, 'mined', 3);
-  t.equal((await new FileOutboxStore(run.store).get(run.id))?.state, 'mined');
+  t.equal((await stored(run.id))?.state, 'mined');
   const outbox = await recover(run, 3);
   await provider.send('anvil_mine', ['0x2']);
   await assertOneAnchor(t, run, outbox);
@@ -147,7 +153,7 @@ t.test('killed after the receipt, before the confirmation depth', async (t) => {
 
 t.test('the node restarts with its state while a transaction waits in its pool', async (t) => {
   await automine(false);
-  const run = newRun(signers[4]!, 'node-restart');
+  const run = newRun(signers[4]!);
   const outbox = await recover(run);
   const sent = await outbox.submit(run.id, registryCalls.anchorBatch(registry, run.root, 1000, run.batchRef), { until: 'sent' });
   const port = chain.node.port;

@@ -1,7 +1,7 @@
 /**
  * What every OutboxStore must do for the outbox engine (see outbox-store.ts), as one suite to
- * run against each implementation: the in-memory one, the file one of the crash tests, and the
- * PostgreSQL one of the database layer.
+ * run against each implementation: the in-memory one (outbox-store.test.ts) and the PostgreSQL
+ * one (pg-outbox-store.test.ts).
  */
 import t from 'tap';
 import { applyOutboxEvent, planEntry, type OutboxEntry, type OutboxStore } from '../../provisioning-api/chain/index.js';
