@@ -16,8 +16,9 @@ import { benchmark as cardRoundTrip } from './card-roundtrip.js';
 import { benchmark as registryGas } from './registry-gas.js';
 import { benchmark as merkleTree } from './merkle-tree.js';
 import { benchmark as simImport } from './sim-import.js';
+import { benchmark as otaRoundTrip } from './ota-roundtrip.js';
 
-const benchmarks: Benchmark[] = [otaEncode, cardRoundTrip, registryGas, merkleTree, simImport];
+const benchmarks: Benchmark[] = [otaEncode, cardRoundTrip, registryGas, merkleTree, simImport, otaRoundTrip];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

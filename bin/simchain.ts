@@ -12,8 +12,9 @@ import { command as serve } from './serve.js';
 import { command as migrate } from './migrate.js';
 import { command as importFile } from './import.js';
 import { command as admin } from './admin.js';
+import { command as sim } from './sim.js';
 
-const commands: Subcommand[] = [ota, card, otaDemo, start, serve, migrate, importFile, admin];
+const commands: Subcommand[] = [ota, card, otaDemo, start, serve, migrate, importFile, admin, sim];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
