@@ -1,8 +1,11 @@
 /**
  * `simchain import FILE`: import a vendor inventory file straight into the database, with a
- * progress bar. The same file again resolves to its first import; an import whose process
- * was killed is completed by running the command again. Prints the outcome as one JSON
- * object on stdout; progress and problems go to stderr.
+ * progress bar. The rows go into the inventory in one transaction (no staging table: see
+ * provisioning-api/import/direct.ts); a file with duplicates is read a second time, staged,
+ * to list every offending line. The same file again resolves to its first import; an
+ * import staged by the API (or by a diagnosis) and not loaded yet is loaded; a killed
+ * import left nothing, and running the command again imports the file. Prints the outcome
+ * as one JSON object on stdout; progress and problems go to stderr.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -12,7 +15,7 @@ import {
   getJob,
   getSimImport,
   getSimImportByHash,
-  receiveImport,
+  importDirect,
   runImportLoadJob,
   startBackend,
   type Backend,
@@ -66,10 +69,13 @@ async function load(backend: Backend, jobId: string, rows: number): Promise<void
   bar.done();
 }
 
-async function importFile(backend: Backend, file: string, size: number): Promise<SimImport> {
+async function importFile(backend: Backend, file: string, size: number, hashing: Promise<Buffer>): Promise<SimImport> {
   const { pool } = backend;
-  // The file is hashed first: a file imported before is recognised without reading it twice into the database.
-  const known = await getSimImportByHash(pool, await sha256Of(file));
+  // The file is hashed first (while the backend starts): a file imported before is
+  // recognised without reading it into the database again, and a new import is recorded by
+  // its hash before its first row.
+  const sha256 = await hashing;
+  const known = await getSimImportByHash(pool, sha256);
   if (known) {
     if (known.state === 'staged' || known.state === 'loading') {
       process.stderr.write(`resuming import ${known.id}\n`);
@@ -80,17 +86,25 @@ async function importFile(backend: Backend, file: string, size: number): Promise
     return (await getSimImport(pool, known.id))!;
   }
   const operator = (await pool.query<{ id: string }>(`SELECT id FROM tenants WHERE kind = 'operator'`)).rows[0]!;
-  const reading = new ProgressBar('reading', size);
-  const outcome = await receiveImport({
+  let bar = new ProgressBar('importing', size);
+  const outcome = await importDirect({
     pool,
     keyring: backend.services.keyring,
     tenantId: operator.id,
     fileName: basename(file),
-    source: createReadStream(file, { highWaterMark: 1 << 20 }),
+    // 64 kB reads: each decodes to a string that V8 keeps in its young generation (larger
+    // ones go to the large-object space, which only a full collection frees).
+    open: () => createReadStream(file, { highWaterMark: 1 << 16 }),
+    sha256,
     enqueueLoad: (client, jobId) => backend.services.queue.enqueue(client, 'sim-import.load', jobId),
-    onProgress: (bytes, rows) => reading.update(bytes, rows),
+    onProgress: (bytes, rows) => bar.update(bytes, rows),
+    onDiagnose: () => {
+      bar.done();
+      process.stderr.write('duplicate identifiers: nothing was imported; reading the file again to list every line\n');
+      bar = new ProgressBar('checking', size);
+    },
   });
-  reading.done();
+  bar.done();
   if (outcome.outcome === 'rejected') {
     for (const p of outcome.problems) process.stderr.write(`line ${p.line}${p.column ? ` ${p.column}` : ''}: ${p.message} [${p.code}]\n`);
     if (outcome.problemCount > outcome.problems.length) process.stderr.write(`... and ${outcome.problemCount - outcome.problems.length} more\n`);
@@ -99,6 +113,7 @@ async function importFile(backend: Backend, file: string, size: number): Promise
   }
   if (outcome.outcome === 'staged') await load(backend, outcome.jobId, outcome.rowCount);
   const imported = (await getSimImport(pool, outcome.importId))!;
+  if (outcome.outcome === 'existing') process.stderr.write(`this file was imported meanwhile as ${imported.id}\n`);
   if (imported.state === 'staged' || imported.state === 'loading') {
     const job = imported.jobId ? await getJob(pool, imported.jobId) : null;
     if (job) await load(backend, job.id, imported.rowCount);
@@ -113,10 +128,12 @@ export const command: Subcommand = {
 
 Streams FILE (the card vendor's output: CSV with a header row, or the out-file form with
 *HEADER DESCRIPTION and var_out:) into the inventory of DATABASE_URL (or the embedded
-database under SIMCHAIN_HOME). OTA keys are encrypted under SIMCHAIN_MASTER_KEY before they
-reach the database; KI and OPC are dropped unread. A file with any bad row is rejected whole,
-with the line of each problem, and nothing is written. Importing the same file again gives
-the same import; an import interrupted by a crash is completed by running the command again.
+database under SIMCHAIN_HOME), in one transaction. OTA keys are encrypted under
+SIMCHAIN_MASTER_KEY before they reach the database; KI and OPC are dropped unread. A file
+with any bad row is rejected whole, with the line of each problem, and nothing is written.
+Importing the same file again gives the same import; an import interrupted by a crash left
+nothing, and running the command again imports the file (an import staged through the API
+and not loaded yet is loaded).
 
 Prints {"importId","state","rowCount","loadedCount","droppedColumns",...} on stdout.
 Exit status: 0 imported (or already), 1 rejected or failed, 2 usage.
@@ -141,12 +158,14 @@ Exit status: 0 imported (or already), 1 rejected or failed, 2 usage.
       throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const config = cliConfig();
+    const hashing = sha256Of(file);
+    hashing.catch(() => undefined); // awaited below; a failure to start must not leave it unhandled
     const backend = await startBackend({ config, log: cliLogger(), onAdminKey: (t, f) => {
       // stdout carries the result: the one-time key goes to stderr here.
       process.stderr.write(`bootstrap admin API key (shown once; also saved in ${f}): ${t}\n`);
     } }).catch(explainStartupError);
     try {
-      const imported = await importFile(backend, file, size);
+      const imported = await importFile(backend, file, size, hashing);
       writeJson(summary(imported));
       if (imported.state === 'rejected') {
         for (const p of imported.problems) process.stderr.write(`line ${p.line}${p.column ? ` ${p.column}` : ''}: ${p.message} [${p.code}]\n`);

@@ -4,26 +4,31 @@
  */
 import { CliError, describeError, exitCodeOf } from './cli-io.js';
 import type { Subcommand } from './subcommand.js';
-import { command as ota } from './ota.js';
-import { command as card } from './card.js';
-import { command as otaDemo } from './ota-demo.js';
-import { command as start } from './start.js';
-import { command as serve } from './serve.js';
-import { command as migrate } from './migrate.js';
-import { command as importFile } from './import.js';
-import { command as admin } from './admin.js';
-import { command as sim } from './sim.js';
+/**
+ * Each group is loaded only when it runs: a one-shot command (ota, card, import) should not
+ * pay for loading the HTTP server, the job queue or the chain code it does not use.
+ */
+const commands: Record<string, () => Promise<{ command: Subcommand }>> = {
+  start: () => import('./start.js'),
+  serve: () => import('./serve.js'),
+  migrate: () => import('./migrate.js'),
+  import: () => import('./import.js'),
+  admin: () => import('./admin.js'),
+  sim: () => import('./sim.js'),
+  ota: () => import('./ota.js'),
+  card: () => import('./card.js'),
+  'ota-demo': () => import('./ota-demo.js'),
+};
 
-const commands: Subcommand[] = [ota, card, otaDemo, start, serve, migrate, importFile, admin, sim];
-
-function usage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+async function usage(): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map(async (load) => (await load()).command));
+  const width = Math.max(...all.map((c) => c.name.length));
   return [
     'simchain: the Blockchain of Things SIM platform',
     '',
     'usage: simchain <command> [options]',
     '',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'simchain <command> --help describes a command.',
   ].join('\n');
@@ -32,11 +37,12 @@ function usage(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n');
+    process.stdout.write((await usage()) + '\n');
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) throw new CliError(`unknown command '${name}'; try simchain --help`, 2);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) throw new CliError(`unknown command '${name}'; try simchain --help`, 2);
+  const { command } = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help.trimEnd() + '\n');
     return 0;

@@ -24,6 +24,7 @@ export { MasterKeyring, MasterKeyError, parseMasterKeyring, loadMasterKeyring, f
 export { openKeysets, KeysetCipherError } from './secrets/keyset-cipher.js';
 export { receiveImport, type ReceiveOutcome, type ReceiveOptions } from './import/receive.js';
 export { loadImport, type LoadOutcome } from './import/load.js';
+export { importDirect, type DirectImportOutcome, type DirectImportOptions } from './import/direct.js';
 export { startJobQueue, JobQueue, QUEUES } from './jobs/queue.js';
 export { startWorkers } from './jobs/workers.js';
 export { buildApp, type App, type AppOptions } from './http/app.js';

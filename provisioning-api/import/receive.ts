@@ -1,15 +1,18 @@
 /**
- * Receiving an inventory file (the first half of an import): one transaction that streams
- * the file through the vendor-file reader, seals each row's keysets, and COPYs the rows into
- * a staging table of their own; then records the import (keyed by the file's SHA-256) and
- * its load job. A file with any bad row is refused whole and the transaction rolls back, so
- * nothing is written; a process killed meanwhile leaves nothing either (the server rolls
- * back). The same file received twice resolves to the first import.
+ * Receiving an inventory file (the first half of a staged import, the API's way): one
+ * transaction that streams the file through the vendor-file reader, seals each row's
+ * keysets, and COPYs the rows into a staging table of their own; then records the import
+ * (keyed by the file's SHA-256) and its load job. A file with any bad row is refused whole
+ * and the transaction rolls back, so nothing is written; a process killed meanwhile leaves
+ * nothing either (the server rolls back). The same file received twice resolves to the
+ * first import.
+ *
+ * The staging table lets an HTTP upload be answered (202) before the load, by a worker that
+ * may run anywhere, and keeps the rows for a duplicate diagnosis: a request body cannot be
+ * read twice. `simchain import FILE`, which can, imports straight into the inventory
+ * (./direct.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
-import copyStreams from 'pg-copy-streams';
+import { randomUUID } from 'node:crypto';
 import { inventory } from '../../sim-applet/index.js';
 import type { Pool, PoolClient } from '../db/pool.js';
 import { createDataKey } from '../db/repositories/data-keys.js';
@@ -17,7 +20,9 @@ import { insertJob } from '../db/repositories/jobs.js';
 import { getSimImportByHash, simImportQueries, stagingTable } from '../db/repositories/sim-imports.js';
 import { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { MasterKeyring } from '../secrets/master-key.js';
-import { readLines } from './lines.js';
+import { BinaryCopyWriter } from './copy-binary.js';
+import { CopyIn } from './copy-in.js';
+import { readInventory, type ByteSource, type RowBatch } from './rows.js';
 
 export interface ReceiveOptions {
   pool: Pool;
@@ -26,7 +31,7 @@ export interface ReceiveOptions {
   tenantId: string;
   createdBy?: string | null;
   fileName?: string | null;
-  source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
+  source: ByteSource;
   /** Problems reported in detail (all are counted). Default 100. */
   maxProblems?: number;
   /** Queue the load job in the same transaction (pg-boss `send` with this client). */
@@ -39,11 +44,6 @@ export type ReceiveOutcome =
   | { outcome: 'staged'; importId: string; jobId: string; rowCount: number }
   | { outcome: 'existing'; importId: string }
   | { outcome: 'rejected'; format: inventory.VendorFileFormat | null; rowCount: number; problemCount: number; problems: inventory.InventoryProblem[] };
-
-/** COPY text field for bytea (PostgreSQL hex format, its backslash escaped for COPY). */
-function byteaField(bytes: Buffer): string {
-  return '\\\\x' + bytes.toString('hex');
-}
 
 export async function receiveImport(options: ReceiveOptions): Promise<ReceiveOutcome> {
   const client = await options.pool.connect();
@@ -61,6 +61,24 @@ export async function receiveImport(options: ReceiveOptions): Promise<ReceiveOut
   }
 }
 
+const STAGING_COLUMNS = '(line, iccid, imsi, msisdn, tar, keysets, attestation_serial)';
+
+/** A batch as staging rows (binary COPY, in STAGING_COLUMNS order). */
+function encodeStagingRows(out: BinaryCopyWriter, batch: RowBatch, sealer: KeysetSealer): Buffer {
+  const { bytes, offsets } = sealer.sealMany(batch.rows);
+  for (let i = 0; i < batch.rows.length; i++) {
+    const row = batch.rows[i]!;
+    const sealed = offsets[i + 1]! - offsets[i]!;
+    const serial = row.attestationSerial?.length ?? 0;
+    out.row(7, 7 * 4 + 4 + row.iccid.length + row.imsi.length + row.msisdn.length + row.tar.length + sealed + serial)
+      .int4(batch.lines[i]!).ascii(row.iccid).ascii(row.imsi).ascii(row.msisdn).ascii(row.tar)
+      .bytes(bytes, offsets[i]!, offsets[i + 1]!);
+    if (row.attestationSerial === undefined) out.null();
+    else out.ascii(row.attestationSerial);
+  }
+  return out.take();
+}
+
 async function stage(client: PoolClient, options: ReceiveOptions): Promise<ReceiveOutcome> {
   const dataKey = await createDataKey(client, options.keyring);
   const sealer = new KeysetSealer(dataKey.key);
@@ -69,53 +87,36 @@ async function stage(client: PoolClient, options: ReceiveOptions): Promise<Recei
   await client.query(`CREATE TABLE ${table} (
     line integer NOT NULL, iccid text COLLATE "C" NOT NULL, imsi text COLLATE "C" NOT NULL, msisdn text COLLATE "C" NOT NULL,
     tar text NOT NULL, keysets bytea NOT NULL, attestation_serial text)`);
-  const copy = client.query(copyStreams.from(`COPY ${table} (line, iccid, imsi, msisdn, tar, keysets, attestation_serial) FROM STDIN`));
-  const copyDone = finished(copy);
-  copyDone.catch(() => undefined);
+  const copy = new CopyIn(client, `COPY ${table} ${STAGING_COLUMNS} FROM STDIN (FORMAT binary)`);
+  const out = new BinaryCopyWriter();
+  await copy.write(out.header().take());
 
   const reader = new inventory.VendorFileReader({ maxProblems: options.maxProblems ?? 100 });
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let lastReport = 0;
-  // Rows go to COPY only while the file is clean; after the first problem the rest is
-  // still read, for the report, and the transaction will roll back.
-  const counted = (async function* () {
-    for await (const chunk of options.source) {
-      hash.update(chunk);
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      yield chunk;
-    }
-  })();
-  for await (const lines of readLines(counted)) {
-    let batch = '';
-    for (const text of lines) {
-      const row = reader.push(text);
-      if (row === null || reader.problemCount > 0) continue;
-      const sealed = sealer.seal(row.iccid, row.keysets);
-      batch += `${reader.line}\t${row.iccid}\t${row.imsi}\t${row.msisdn}\t${row.tar}\t${byteaField(sealed)}\t${row.attestationSerial ?? '\\N'}\n`;
-    }
-    if (batch !== '' && !copy.write(batch)) await Promise.race([once(copy, 'drain'), copyDone]);
-    if (options.onProgress && reader.rowCount - lastReport >= 5000) {
-      lastReport = reader.rowCount;
-      options.onProgress(bytes, reader.rowCount);
-    }
-  }
-  reader.end();
-  copy.end();
-  await copyDone;
-  options.onProgress?.(bytes, reader.rowCount);
-
+  const read = await readInventory({
+    source: options.source,
+    reader,
+    onRows: (batch) => copy.write(encodeStagingRows(out, batch, sealer)),
+    onProgress: options.onProgress,
+  }).catch(async (e: unknown) => {
+    // A source that fails (a client gone mid-upload) must not leave the COPY open: the
+    // client could not even roll back.
+    await copy.abort('the source failed');
+    throw e;
+  });
   if (reader.problemCount > 0) {
+    await copy.abort('the file was rejected');
     return { outcome: 'rejected', format: reader.format, rowCount: reader.rowCount, problemCount: reader.problemCount, problems: reader.problems };
   }
-  const sha256 = hash.digest();
+  await copy.write(out.trailer().take());
+  await copy.end();
+
   const inserted = await client.query(simImportQueries.insert, [
-    importId, options.tenantId, options.createdBy ?? null, sha256, options.fileName ?? null, reader.format,
-    reader.rowCount, bytes, reader.droppedColumns, reader.metadata, dataKey.id,
+    importId, options.tenantId, options.createdBy ?? null, read.sha256, options.fileName ?? null, reader.format,
+    reader.rowCount, read.bytes, reader.droppedColumns, reader.metadata, dataKey.id,
   ]);
   if (inserted.rowCount === 0) {
     // The same file is already an import (possibly committed while this one streamed).
-    const existing = await getSimImportByHash(client, sha256);
+    const existing = await getSimImportByHash(client, read.sha256);
     return { outcome: 'existing', importId: existing!.id };
   }
   const job = await insertJob(client, { tenantId: options.tenantId, createdBy: options.createdBy ?? null, kind: 'sim-import.load', input: { importId } });

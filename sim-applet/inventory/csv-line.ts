@@ -5,7 +5,15 @@
  * Returns null for a malformed quote.
  */
 export function splitCsvLine(line: string): string[] | null {
-  if (!line.includes('"')) return line.split(',').map((f) => f.trim());
+  if (!line.includes('"')) {
+    const fields = line.split(',');
+    // Most fields have nothing to trim: keep those strings as split made them.
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (f.length > 0 && (isSpace(f.charCodeAt(0)) || isSpace(f.charCodeAt(f.length - 1)))) fields[i] = f.trim();
+    }
+    return fields;
+  }
   const fields: string[] = [];
   let i = 0;
   for (;;) {
@@ -40,4 +48,10 @@ export function splitCsvLine(line: string): string[] | null {
       i = comma + 1;
     }
   }
+}
+
+/** Whether String.prototype.trim removes this character (ECMA-262 WhiteSpace and LineTerminator). */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

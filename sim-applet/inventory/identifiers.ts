@@ -20,12 +20,16 @@ function isDigits(value: string): boolean {
   return true;
 }
 
+/** 1 for the character codes of hex digits (either case). */
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
+
 /** Whether `value` is an even-length string of hex digits (either case). */
 export function isHex(value: string): boolean {
   if (value.length % 2 !== 0) return false;
   for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i) | 0x20; // fold A-F to a-f
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    const c = value.charCodeAt(i);
+    if (c > 127 || HEX_DIGIT[c] === 0) return false;
   }
   return true;
 }
@@ -61,11 +65,12 @@ export function checkImsi(value: string): FieldProblem | null {
  * not start with 0, at most 15 digits in all. Returns the canonical '+digits' form, or the problem.
  */
 export function normalizeMsisdn(value: string): string | FieldProblem {
-  const digits = value.startsWith('+') ? value.slice(1) : value;
+  const plus = value.startsWith('+');
+  const digits = plus ? value.slice(1) : value;
   if (!isDigits(digits) || digits.length < 8 || digits.length > 15 || digits.charCodeAt(0) === 48) {
     return { code: 'MSISDN_FORMAT', message: 'MSISDN must be an E.164 number: 8 to 15 digits, no leading 0, optional +' };
   }
-  return '+' + digits;
+  return plus ? value : '+' + digits;
 }
 
 /** TAR, TS 101 220 §6: 3 bytes, written as 6 hex digits. */

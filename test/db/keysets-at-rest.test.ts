@@ -1,12 +1,15 @@
 /**
  * OTA keys at rest: encrypted before they reach the database (no key byte appears in any
  * table), bound to their SIM, readable with the master key, and still readable after the
- * master key rotates and the data keys are rewrapped.
+ * master key rotates and the data keys are rewrapped; whichever way the file came in
+ * (staged by the API, or straight into the inventory by `simchain import`), one SIM's
+ * keysets open from its own row alone, with its own ICCID only.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import t from 'tap';
 import { inventory } from '../../sim-applet/index.js';
 import {
+  importDirect,
   KeysetCipherError,
   loadDataKey,
   loadImport,
@@ -74,4 +77,35 @@ t.test('SIMCHAIN_MASTER_KEY syntax', async (t) => {
   t.throws(() => parseMasterKeyring('short'), MasterKeyError);
   t.throws(() => parseMasterKeyring(`${k1.toString('hex')},${k2.toString('hex')}`), MasterKeyError, 'several keys need versions');
   t.throws(() => parseMasterKeyring(`1:${k1.toString('hex')},1:${k2.toString('hex')}`), MasterKeyError, 'versions are unique');
+});
+
+t.test('one SIM\'s keysets open from its row alone, with its ICCID only', async (t) => {
+  const db = await testDatabase();
+  const tenant = (await db.pool.query<{ id: string }>(`INSERT INTO tenants (name, kind) VALUES ('op', 'operator') RETURNING id`)).rows[0]!.id;
+  const keyring = new MasterKeyring({ version: 1, key: randomBytes(32) });
+  const text = [...inventory.generateVendorFile({
+    count: 3000, format: 'out', random: randomBytes,
+    keysets: [{ index: 1, kicAlg: 'aes', kidAlg: 'aes' }, { index: 2, kicAlg: '3des2', kidAlg: 'des' }],
+  })].join('\n');
+  const reader = new inventory.VendorFileReader();
+  const rows = text.split('\n').map((l) => reader.push(l)).filter((r) => r !== null);
+  const outcome = await importDirect({ pool: db.pool, keyring, tenantId: tenant, open: () => [text], sha256: createHash('sha256').update(text).digest() });
+  t.equal(outcome.outcome, 'completed');
+
+  // What the OTA sender reads for one SIM: its row, then its import's data key.
+  const sim = async (iccid: string) => (await db.pool.query<{ keysets: Buffer; data_key_id: string }>('SELECT keysets, data_key_id FROM sims WHERE iccid = $1', [iccid])).rows[0]!;
+  for (const i of [0, 1499, 2999]) {
+    const row = await sim(rows[i]!.iccid);
+    t.same(openKeysets(await loadDataKey(db.pool, keyring, row.data_key_id), rows[i]!.iccid, row.keysets), rows[i]!.keysets, `line ${i + 1}`);
+  }
+  const a = await sim(rows[10]!.iccid);
+  const b = await sim(rows[11]!.iccid);
+  const dataKey = await loadDataKey(db.pool, keyring, a.data_key_id);
+  t.throws(() => openKeysets(dataKey, rows[11]!.iccid, a.keysets), KeysetCipherError, 'a row\'s keysets moved onto another SIM do not open');
+  await db.pool.query('UPDATE sims SET keysets = $2 WHERE iccid = $1', [rows[11]!.iccid, a.keysets]);
+  const moved = (await sim(rows[11]!.iccid)).keysets;
+  t.throws(() => openKeysets(dataKey, rows[11]!.iccid, moved), KeysetCipherError, 'not even when written into its row');
+  t.same(openKeysets(dataKey, rows[11]!.iccid, b.keysets), rows[11]!.keysets, 'its own still do');
+  const dump = (await db.pool.query<{ t: string }>(`SELECT string_agg(encode(keysets, 'hex'), ' ') AS t FROM sims`)).rows[0]!.t;
+  for (const row of rows.slice(0, 200)) for (const k of row.keysets) t.notOk(dump.includes(k.kic) || dump.includes(k.kik), 'no key in clear');
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import t from 'tap';
 import { inventory } from '../../sim-applet/index.js';
 
@@ -47,4 +48,24 @@ t.test('CSV lines (RFC 4180)', async (t) => {
   t.same(inventory.splitCsvLine('a,,'), ['a', '', '']);
   t.equal(inventory.splitCsvLine('"open,b'), null);
   t.equal(inventory.splitCsvLine('a"b,c'), null);
+  t.same(inventory.splitCsvLine('\u00a0a\t,b\u3000,\ufeffc\r'), ['a', 'b', 'c'], 'every character trim() removes');
+});
+
+t.test('property: an unquoted CSV line splits and trims as split + trim would', async () => {
+  const blank = fc.constantFrom(' ', '\t', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u2028', '\u180e', '');
+  const field = fc.tuple(blank, fc.stringMatching(/^[0-9A-Za-z+ \u00e9]{0,8}$/), blank).map((p) => p.join(''));
+  fc.assert(
+    fc.property(fc.array(field, { minLength: 1, maxLength: 12 }), (fields) => {
+      const line = fields.join(',');
+      return JSON.stringify(inventory.splitCsvLine(line)) === JSON.stringify(line.split(',').map((f) => f.trim()));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+t.test('hex: either case, even length, nothing else', async (t) => {
+  t.ok(inventory.isHex('00aAfF9'.slice(0, 6)));
+  t.ok(inventory.isHex(''));
+  t.notOk(inventory.isHex('abc'));
+  for (const bad of ['0g', 'g0', '0x', ' 0', '0\u0130', '\uff10\uff10']) t.notOk(inventory.isHex(bad), JSON.stringify(bad));
 });

@@ -1,6 +1,6 @@
 /**
  * OTA messages, their SMS submissions, the counters that secure them, and the mobile-
- * originated messages that answered none of them (migration 0006). Writes take batches
+ * originated messages that answered none of them (migration 0005). Writes take batches
  * (unnest arrays): at thousands of round trips a second, one statement per event would
  * be the bottleneck.
  */

@@ -46,6 +46,17 @@ export const simImportQueries = {
       dropped_columns, metadata, data_key_id)
     VALUES ($1, $2, $3, $4, $5, $6, 'staged', $7, $8, $9, $10, $11)
     ON CONFLICT (content_sha256) DO NOTHING RETURNING id`,
+  /**
+   * A direct import (`simchain import FILE`) is recorded before its first row goes in, so
+   * that the same file imported at the same time elsewhere waits for it; `completeDirect`
+   * fills in what only the whole file tells, in the same transaction.
+   */
+  insertDirect: `INSERT INTO sim_imports (id, tenant_id, created_by, content_sha256, file_name, format, state, row_count, byte_count,
+      data_key_id, started_at)
+    VALUES ($1, $2, $3, $4, $5, 'csv', 'loading', 0, 0, $6, now())
+    ON CONFLICT (content_sha256) DO NOTHING RETURNING id`,
+  completeDirect: `UPDATE sim_imports SET state = 'completed', format = $2, row_count = $3, loaded_count = $3, byte_count = $4,
+      dropped_columns = $5, metadata = $6, finished_at = now() WHERE id = $1`,
   progress: `INSERT INTO sim_import_progress (import_id, loaded) VALUES ($1, $2)
     ON CONFLICT (import_id) DO UPDATE SET loaded = excluded.loaded, updated_at = now()`,
   complete: `UPDATE sim_imports SET state = 'completed', loaded_count = $2, finished_at = now() WHERE id = $1`,
