@@ -12,6 +12,9 @@ import {
   type Config,
   type Logger,
 } from '../provisioning-api/index.js';
+import { join } from 'node:path';
+import type { ChainSettings } from '../provisioning-api/runtime/chain.js';
+import { startAnvil } from '../simulators/chain/index.js';
 import { CliError, UsageError } from './cli-io.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -61,15 +64,47 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 
+/**
+ * The chain the backend binds: CHAIN_RPC_URL with CHAIN_SIGNER_KEY when set; otherwise, for
+ * `start` (embedded defaults), an anvil with its state under $SIMCHAIN_HOME/chain, so a second
+ * start finds the same chain and registry, signing with the node's first dev account;
+ * otherwise (`serve` without a chain configured) none.
+ */
+async function chainFor(config: Config, embedded: boolean, log: Logger): Promise<{ settings?: ChainSettings; describe: string; stop(): Promise<void> }> {
+  if (config.chainRpcUrl !== null && config.chainSignerKey !== null) {
+    return {
+      settings: { rpcUrl: config.chainRpcUrl, signerKey: config.chainSignerKey, confirmations: config.chainConfirmations },
+      describe: config.chainRpcUrl,
+      stop: async () => undefined,
+    };
+  }
+  if (!embedded) return { describe: 'none (set CHAIN_RPC_URL and CHAIN_SIGNER_KEY)', stop: async () => undefined };
+  const anvil = await startAnvil({ stateDir: join(config.home, 'chain'), log: (line) => log.debug({ anvil: line }, 'anvil') });
+  return {
+    settings: { rpcUrl: anvil.rpcUrl, signerKey: anvil.accounts[0]!.privateKey, confirmations: config.chainConfirmations },
+    describe: `embedded anvil at ${anvil.rpcUrl} (state in ${anvil.statePath})`,
+    stop: () => anvil.stop(),
+  };
+}
+
 export async function serveUntilSignal(argv: string[], what: string): Promise<number> {
   if (argv.length > 0) throw new UsageError(`unexpected argument '${argv[0]}'`);
   const config = cliConfig();
   const log = createLogger({ level: config.logLevel });
-  const backend = await startBackend({ config, log, workers: true, http: true, onAdminKey: showAdminKey }).catch(explainStartupError);
+  const chain = await chainFor(config, what === 'start', log);
+  let backend;
+  try {
+    backend = await startBackend({ config, log, workers: true, http: true, onAdminKey: showAdminKey, ...(chain.settings ? { chain: chain.settings } : {}) });
+  } catch (e) {
+    await chain.stop();
+    explainStartupError(e);
+  }
   process.stdout.write(`simchain ${what} listening on ${backend.httpUrl} (OpenAPI ${backend.httpUrl}/docs)\n`);
+  process.stdout.write(`chain: ${chain.describe}${backend.chain ? `, DeviceRegistry ${backend.chain.registry}` : ''}\n`);
   const signal = await untilSignal();
   log.info({ signal }, 'stopping');
   await backend.stop();
+  await chain.stop();
   return 0;
 }
 
@@ -87,6 +122,9 @@ environment:
   SIMCHAIN_HOME         local state (default .simchain)
   SIMCHAIN_MASTER_KEY   master key(s) for OTA keys at rest (default: a generated key file)
   SIMCHAIN_RATE_LIMIT   requests per minute per API key (default 600)
+  CHAIN_RPC_URL         EVM chain to bind (with CHAIN_SIGNER_KEY); unset: no chain
+  CHAIN_SIGNER_KEY      hex private key of the operator's signer on that chain
+  CHAIN_CONFIRMATIONS   blocks deep before a transaction or event counts (default 1)
   LOG_LEVEL             pino level (default info)
 `,
   run: (argv) => serveUntilSignal(argv, 'serve'),

@@ -17,6 +17,7 @@ import { loadMasterKeyring, type MasterKeyring } from '../secrets/master-key.js'
 import { bootstrap } from '../services/api-keys.js';
 import type { Services } from '../services/context.js';
 import { Composition, type Component } from './composition.js';
+import { chainComponent, type ChainRuntime, type ChainSettings } from './chain.js';
 
 export interface BackendOptions {
   config: Config;
@@ -27,6 +28,8 @@ export interface BackendOptions {
   http?: boolean;
   /** Called once, on the install's first start, with the bootstrap admin key and its file. */
   onAdminKey?: (token: string, file: string) => void;
+  /** The chain to bind (node URL and signer); none: the backend runs without one. */
+  chain?: ChainSettings;
 }
 
 export interface Backend {
@@ -36,6 +39,8 @@ export interface Backend {
   app: App | null;
   /** http://host:port when serving. */
   httpUrl: string | null;
+  /** The chain adapter when a chain is configured. */
+  chain: ChainRuntime | null;
   stop(): Promise<void>;
 }
 
@@ -65,6 +70,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   let app: App | null = null;
   let httpUrl: string | null = null;
   let services: Services | null = null;
+  let chain: ChainRuntime | null = null;
 
   const components: Component[] = [
     {
@@ -111,6 +117,9 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         await queue?.stop();
       },
     },
+    ...(options.chain
+      ? [chainComponent({ settings: options.chain, home: config.home, pool: () => pool!, log, onReady: (c) => (chain = c) })]
+      : []),
     {
       name: 'workers',
       async start() {
@@ -138,6 +147,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     services: services!,
     app,
     httpUrl,
+    chain,
     stop: () => composition.stop(),
   };
 }

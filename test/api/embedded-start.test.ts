@@ -2,7 +2,8 @@
  * `simchain start` with nothing configured: a real process, the embedded PostgreSQL from
  * npm under a fresh SIMCHAIN_HOME, the bootstrap key printed once and saved 0600, the API
  * answering with it; stopped by SIGTERM (the database with it), then started again on the
- * same home: the data and the key survive, and no new key is printed.
+ * same home: the data and the key survive, and no new key is printed. The embedded chain
+ * (anvil) runs beside it with the DeviceRegistry deployed; its state survives the restart too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, chmodSync, existsSync } from 'node:fs';
@@ -61,12 +62,22 @@ t.test('start on embedded defaults, stop, start again', async (t) => {
   t.equal(statSync(keyFile).mode & 0o777, 0o600, 'admin.key is 0600');
   t.ok(first.stdout().includes(token), 'printed on the first start');
   const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
-  t.same(health, { status: 'ok', components: { database: 'ok' } });
+  t.same(health, { status: 'ok', components: { database: 'ok', chain: 'ok' } });
+  const chainLine = /chain: embedded anvil at (\S+) .*DeviceRegistry (0x[0-9a-fA-F]{40})/.exec(first.stdout());
+  t.ok(chainLine, 'the embedded chain and its registry are announced');
+  const rpc = async (url: string, method: string, params: unknown[] = []) =>
+    ((await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json()) as { result: string }).result;
+  t.not(await rpc(chainLine![1]!, 'eth_getCode', [chainLine![2], 'latest']), '0x', 'the registry has code on the chain');
+  const deployment = readFileSync(join(home, 'chain', 'device-registry-31337.json'), 'utf8');
+  // A block of our own after the deployment, to see it again after the restart.
+  await rpc(chainLine![1]!, 'evm_mine');
+  const height = Number(await rpc(chainLine![1]!, 'eth_blockNumber'));
   const tenant = await fetch(`http://127.0.0.1:${port}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":"Oslo"}' });
   t.equal(tenant.status, 201);
   t.ok(existsSync(join(home, 'postgres', 'data', 'PG_VERSION')), 'the data lives under SIMCHAIN_HOME');
   t.ok(existsSync(join(home, 'master.key')), 'a generated master key file');
   t.equal(await stop(first.child), 0, 'stops cleanly on SIGTERM');
+  t.ok(existsSync(join(home, 'chain', 'anvil-state.json')), 'the chain state is saved under SIMCHAIN_HOME');
   t.notOk(existsSync(join(home, 'postgres', 'data', 'postmaster.pid')), 'the embedded PostgreSQL stopped with it');
 
   const second = await start(home, port);
@@ -74,5 +85,9 @@ t.test('start on embedded defaults, stop, start again', async (t) => {
   const list = await fetch(`http://127.0.0.1:${port}/v1/tenants`, { headers: { authorization: `Bearer ${token}` } });
   t.equal(list.status, 200, 'the saved key still works');
   t.same(((await list.json()) as { items: { name: string }[] }).items.map((x) => x.name).sort(), ['Oslo', 'operator'], 'data survived');
+  const again = /chain: embedded anvil at (\S+) .*DeviceRegistry (0x[0-9a-fA-F]{40})/.exec(second.stdout());
+  t.equal(again?.[2], chainLine![2], 'the same registry');
+  t.ok(Number(await rpc(again![1]!, 'eth_blockNumber')) >= height, 'the chain resumed where it stopped');
+  t.equal(readFileSync(join(home, 'chain', 'device-registry-31337.json'), 'utf8'), deployment, 'reused, not deployed again');
   t.equal(await stop(second.child), 0);
 });
