@@ -1,5 +1,5 @@
 /** Jobs as the API shows them: what was asked, and where it stands. */
-export const JOB_KINDS = ['sim.suspend', 'sim.resume', 'sim.terminate', 'sim.allocate', 'sim-import.load'] as const;
+export const JOB_KINDS = ['sim.suspend', 'sim.resume', 'sim.terminate', 'sim.allocate', 'sim-import.load', 'sim.rotate-keyset'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;

@@ -85,3 +85,24 @@ export function effectsOf(from: SimState, action: RequestableAction): ActionEffe
       return { ota: 'TERMINATE', chainStatus: 'revoked' };
   }
 }
+
+/** The applet's lifecycle once the card took each instruction (sim-applet/applet/lifecycle.ts). */
+export const CARD_LIFECYCLE_AFTER = Object.freeze({ LOCK: 'locked', UNLOCK: 'operational', TERMINATE: 'terminated' } as const);
+export type CardLifecycleTarget = (typeof CARD_LIFECYCLE_AFTER)[keyof typeof CARD_LIFECYCLE_AFTER];
+
+/**
+ * What puts a side back where it was when the other side of an action failed: the inverse
+ * instruction for the card, the previous status for the registry. Null for terminate and for
+ * a SIM that was never deployed: TERMINATE on the card and revocation on chain are both final.
+ */
+export function compensationOf(from: SimState, action: RequestableAction): ActionEffects | null {
+  if (effectsOf(from, action).ota === null) return null;
+  switch (action) {
+    case 'suspend':
+      return { ota: 'UNLOCK', chainStatus: 'active' };
+    case 'resume':
+      return { ota: 'LOCK', chainStatus: 'suspended' };
+    case 'terminate':
+      return null;
+  }
+}

@@ -15,7 +15,11 @@ import { healthRoutes, type HealthCheck } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { simImportRoutes } from './routes/sim-imports.js';
 import { simRoutes } from './routes/sims.js';
+import { otaCommandRoutes } from './routes/ota-commands.js';
+import { otaKeysetRoutes } from './routes/ota-keysets.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { vendorCaRoutes } from './routes/vendor-ca.js';
+import { provisioningRoutes } from './routes/provisioning.js';
 import { Problem } from './schemas/common.js';
 import { SHARED_SCHEMAS } from './schemas/resources.js';
 
@@ -55,7 +59,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { pool: options.services.pool, checks: options.health ?? [] });
   await app.register(tenantRoutes, { services: options.services });
   await app.register(simImportRoutes, { services: options.services });
+  await app.register(vendorCaRoutes, { services: options.services });
   await app.register(simRoutes, { services: options.services });
+  await app.register(otaCommandRoutes, { services: options.services });
+  await app.register(otaKeysetRoutes, { services: options.services });
   await app.register(jobRoutes, { services: options.services });
+  await app.register(provisioningRoutes, { services: options.services });
   return app;
 }

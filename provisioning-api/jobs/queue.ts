@@ -12,6 +12,11 @@ export const QUEUES = {
   lifecycle: 'sim-lifecycle',
   allocate: 'sim-allocate',
   importLoad: 'sim-import-load',
+  provisioningKeygen: 'provisioning-keygen',
+  provisioningAnchor: 'provisioning-anchor',
+  provisioningIdentity: 'provisioning-identity',
+  lifecycleEffects: 'sim-lifecycle-effects',
+  keysetRotation: 'sim-keyset-rotation',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -25,6 +30,8 @@ export function queueFor(kind: JobKind): QueueName {
       return QUEUES.allocate;
     case 'sim-import.load':
       return QUEUES.importLoad;
+    case 'sim.rotate-keyset':
+      return QUEUES.keysetRotation;
   }
 }
 
@@ -34,6 +41,16 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<PgBoss.Queue, 'name'>> = {
   [QUEUES.allocate]: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60 },
   // A million-row load takes tens of seconds; expiry bounds how long a crashed worker's load waits.
   [QUEUES.importLoad]: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 30 * 60 },
+  // A keyset rotation's run waits for a PoR a few seconds at most, then schedules its next run (startAfter).
+  [QUEUES.keysetRotation]: { retryLimit: 20, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  // Provisioning steps: a chunk of SIMs' OTA commands written and handed to the gateway (seconds);
+  // the anchoring waits for its transaction's confirmation, retried until it comes.
+  [QUEUES.provisioningKeygen]: { retryLimit: 20, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  [QUEUES.provisioningAnchor]: { retryLimit: 200, retryDelay: 2, retryBackoff: true, expireInSeconds: 15 * 60 },
+  [QUEUES.provisioningIdentity]: { retryLimit: 20, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  // Checks of a lifecycle action's card and chain effects: each schedules the next (startAfter)
+  // until both are confirmed; a throw (the database gone) is retried.
+  [QUEUES.lifecycleEffects]: { retryLimit: 20, retryDelay: 1, retryBackoff: true, expireInSeconds: 60 },
 };
 
 export interface WorkerOptions {
@@ -51,6 +68,42 @@ export class JobQueue {
     const name = queueFor(kind);
     const db = { executeSql: (text: string, values: unknown[]) => client.query(text, values) };
     await this.boss.send(name, { jobId }, { ...QUEUE_OPTIONS[name], singletonKey: jobId, db });
+  }
+
+  /**
+   * Send a job with `data` to queue `name`, inside `client`'s transaction when one is given.
+   * `startAfter` delays it (seconds); `singletonKey` names it for logs and dedup.
+   */
+  async sendTo(client: PoolClient | null, name: QueueName, data: object, options: { startAfter?: number; singletonKey?: string } = {}): Promise<void> {
+    const db = client ? { db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) } } : {};
+    await this.boss.send(name, data, { ...QUEUE_OPTIONS[name], ...(options.startAfter ? { startAfter: options.startAfter } : {}), ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}), ...db });
+  }
+
+  /** Send many jobs to queue `name` at once inside `client`'s transaction. */
+  async sendManyTo(client: PoolClient, name: QueueName, data: object[]): Promise<void> {
+    if (data.length === 0) return;
+    const db = { executeSql: (text: string, values: unknown[]) => client.query(text, values) };
+    const options = QUEUE_OPTIONS[name];
+    for (let i = 0; i < data.length; i += 1000) {
+      await this.boss.insert(data.slice(i, i + 1000).map((d) => ({ name, data: d, ...options })), { db });
+    }
+  }
+
+  /** Run `handler` for each job of queue `name` with the job's data. */
+  async workData<T extends object>(name: QueueName, handler: (data: T) => Promise<void>, options: WorkerOptions = {}): Promise<void> {
+    const id = await this.boss.work<T>(
+      name,
+      { batchSize: options.batchSize ?? 10, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
+      async (jobs) => {
+        for (const job of jobs) await handler(job.data);
+      },
+    );
+    this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), id]);
+  }
+
+  /** Wake this process's workers of queue `name`. */
+  nudgeQueue(name: QueueName): void {
+    for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
   }
 
   /** Wake this process's workers for `kind` (after the enqueuing transaction commits). */

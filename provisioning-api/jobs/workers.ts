@@ -3,9 +3,12 @@ import { runAllocationJob } from '../services/allocations.js';
 import type { Services } from '../services/context.js';
 import { runImportLoadJob } from '../services/imports.js';
 import { runSimActionJob } from '../services/sim-actions.js';
+import { runKeysetRotationJob } from '../services/keyset-rotation.js';
 import { QUEUES } from './queue.js';
+import { Provisioner, type ProvisionerOptions } from '../provisioning/engine.js';
 
-export async function startWorkers(svc: Services): Promise<void> {
+/** Starts the workers; resolves to what stops the ones that need stopping. */
+export async function startWorkers(svc: Services, options: { provisioning?: ProvisionerOptions } = {}): Promise<() => Promise<void>> {
   await svc.queue.work(QUEUES.lifecycle, (id) => runSimActionJob(svc, id), { batchSize: 20 });
   await svc.queue.work(QUEUES.allocate, (id) => runAllocationJob(svc, id), { batchSize: 1 });
   // One load at a time per worker: each is a long transaction over many rows.
@@ -13,4 +16,13 @@ export async function startWorkers(svc: Services): Promise<void> {
     const outcome = await runImportLoadJob(svc, id);
     if (outcome) svc.log.info({ importId: outcome.importId, state: outcome.state, loaded: outcome.loaded }, 'import loaded');
   }, { batchSize: 1 });
+  // Keyset rotations: a run waits a few seconds at most for a PoR, so a few run side by side.
+  for (let i = 0; i < 4; i++) await svc.queue.work(QUEUES.keysetRotation, (id) => runKeysetRotationJob(svc, id), { batchSize: 1 });
+  // Provisioning needs both the SMSC and the chain; a process without them leaves it to others.
+  if (svc.ota && svc.chain) {
+    const provisioner = new Provisioner(svc, options.provisioning);
+    await provisioner.start();
+    return () => provisioner.stop();
+  }
+  return async () => undefined;
 }

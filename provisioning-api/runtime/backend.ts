@@ -18,6 +18,8 @@ import { bootstrap } from '../services/api-keys.js';
 import type { Services } from '../services/context.js';
 import { Composition, type Component } from './composition.js';
 import { chainComponent, type ChainRuntime, type ChainSettings } from './chain.js';
+import { otaComponent, type OtaSettings } from './ota.js';
+import type { OtaGateway } from '../smpp/ota-gateway.js';
 
 export interface BackendOptions {
   config: Config;
@@ -30,6 +32,8 @@ export interface BackendOptions {
   onAdminKey?: (token: string, file: string) => void;
   /** The chain to bind (node URL and signer); none: the backend runs without one. */
   chain?: ChainSettings;
+  /** The SMSC to send OTA through; none: no OTA is sent (commands stay queued). */
+  ota?: OtaSettings;
 }
 
 export interface Backend {
@@ -41,6 +45,8 @@ export interface Backend {
   httpUrl: string | null;
   /** The chain adapter when a chain is configured. */
   chain: ChainRuntime | null;
+  /** The OTA gateway when an SMSC is configured. */
+  ota: OtaGateway | null;
   stop(): Promise<void>;
 }
 
@@ -71,6 +77,9 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   let httpUrl: string | null = null;
   let services: Services | null = null;
   let chain: ChainRuntime | null = null;
+  let ota: OtaGateway | null = null;
+  let keyring: MasterKeyring | null = null;
+  let stopWorkers: () => Promise<void> = async () => undefined;
 
   const components: Component[] = [
     {
@@ -111,21 +120,29 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       name: 'queue',
       async start() {
         queue = await startJobQueue(databaseUrl, { onError: (e) => log.error({ err: e }, 'job queue error') });
-        services = { pool: pool!, queue, keyring: masterKeyring(config, log), log };
+        keyring = masterKeyring(config, log);
+        services = { pool: pool!, queue, keyring, log, ota: null, chain: null };
       },
       async stop() {
         await queue?.stop();
       },
     },
     ...(options.chain
-      ? [chainComponent({ settings: options.chain, home: config.home, pool: () => pool!, log, onReady: (c) => (chain = c) })]
+      ? [chainComponent({ settings: options.chain, home: config.home, pool: () => pool!, log, onReady: (c) => (chain = services!.chain = c) })]
+      : []),
+    ...(options.ota
+      ? [otaComponent({ settings: options.ota, pool: () => pool!, keyring: () => keyring!, log, onReady: (g) => (ota = services!.ota = g) })]
       : []),
     {
       name: 'workers',
       async start() {
-        if (options.workers) await startWorkers(services!);
+        if (options.workers) {
+          stopWorkers = await startWorkers(services!, { provisioning: { retryBaseSeconds: config.otaRetryBaseSeconds, maxAttempts: config.otaMaxAttempts } });
+        }
       },
-      async stop() {},
+      async stop() {
+        await stopWorkers();
+      },
     },
     {
       name: 'http',
@@ -148,6 +165,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     app,
     httpUrl,
     chain,
+    ota,
     stop: () => composition.stop(),
   };
 }

@@ -1,12 +1,14 @@
 /**
  * Suspend, resume, terminate: a request checks the lifecycle and records the pending action
- * and its job in one transaction (202 with the job); the job applies it later, and writes to
- * the outbox what must leave the database (the card's LOCK/UNLOCK, the registry status).
- * The senders of those messages arrive with the provisioning issue.
+ * and its job in one transaction (202 with the job); the job carries it out later. For a SIM
+ * bound to a device that means the card (LOCK / UNLOCK / TERMINATE over OTA) and the chain
+ * (DeviceRegistry.setStatus), both confirmed before the SIM's state changes (lifecycle/).
  */
 import { withTransaction } from '../db/pool.js';
 import { failJob, insertJob, lockJob, startJob, succeedJob, type Job } from '../db/repositories/jobs.js';
-import { enqueueOutbox } from '../db/repositories/outbox.js';
+import { beginEffects, LifecycleEffectsError } from '../lifecycle/executor.js';
+import { clearPendingAction, deviceOf, getEffects } from '../lifecycle/effects-store.js';
+import { OtaRequestError } from '../smpp/ota-gateway.js';
 import { applyPendingAction, lockSim, setPendingAction } from '../db/repositories/sims.js';
 import { ApiError } from '../domain/errors.js';
 import { canAccessTenant, type Principal } from '../domain/roles.js';
@@ -39,40 +41,51 @@ export async function requestSimAction(svc: Services, principal: Principal, icci
   return job;
 }
 
-/** Apply a lifecycle job. Idempotent: a job already finished is left as it is. */
+/**
+ * Carry out a lifecycle job. A SIM bound to a device (provisioned: a `devices` row) changes
+ * only once its card and the chain confirmed (lifecycle/executor.ts): this records both
+ * effects and the first check in the job's transaction and leaves the job running. A SIM with
+ * no device (inventory, failed) has nothing on a card or on chain to change: its state
+ * changes at once. Idempotent: a job already begun or finished is left as it is.
+ */
 export async function runSimActionJob(svc: Services, jobId: string): Promise<void> {
-  await withTransaction(svc.pool, async (client) => {
+  const afterCommit = await withTransaction(svc.pool, async (client): Promise<(() => void) | null> => {
     const job = await lockJob(client, jobId);
-    if (!job || job.state === 'succeeded' || job.state === 'failed') return;
+    if (!job || job.state === 'succeeded' || job.state === 'failed') return null;
+    if (await getEffects(client, jobId)) return null;
     await startJob(client, jobId);
     const { iccid, action } = job.input as { iccid: string; action: RequestableAction };
     const sim = await lockSim(client, iccid);
     if (!sim || sim.pendingJobId !== jobId) {
       await failJob(client, jobId, { code: 'SIM_CHANGED', message: `SIM ${iccid} no longer carries this job's action` });
-      return;
+      return null;
     }
     const to = nextState(sim.state, action);
     if (to === null) {
+      await clearPendingAction(client, iccid, jobId);
       await failJob(client, jobId, { code: 'ILLEGAL_TRANSITION', message: `cannot ${action} a SIM that is ${sim.state}` });
-      return;
+      return null;
     }
-    await applyPendingAction(client, iccid, to, jobId);
+    const device = await deviceOf(client, iccid);
     const effects = effectsOf(sim.state, action);
-    const outbox: string[] = [];
-    if (effects.ota !== null) {
-      const m = await enqueueOutbox(client, {
-        kind: 'ota.command', idempotencyKey: `${jobId}:ota`, subject: iccid, jobId,
-        payload: { iccid, tar: sim.tar, instruction: effects.ota, action },
-      });
-      outbox.push(m.id);
+    if (device === null || (effects.ota === null && effects.chainStatus === null)) {
+      await applyPendingAction(client, iccid, to, jobId);
+      await succeedJob(client, jobId, { iccid, from: sim.state, to, stateChanged: true, device: null, outbox: [] });
+      return null;
     }
-    if (effects.chainStatus !== null) {
-      const m = await enqueueOutbox(client, {
-        kind: 'chain.tx', idempotencyKey: `${jobId}:chain`, subject: iccid, jobId,
-        payload: { contract: 'DeviceRegistry', call: 'setStatus', iccid, status: effects.chainStatus },
-      });
-      outbox.push(m.id);
+    // A refusal to begin (no SMSC or chain here, no keyset for the SIM) fails the job and
+    // frees the SIM; nothing of the attempt stays.
+    await client.query('SAVEPOINT begin_effects');
+    try {
+      return await beginEffects(svc, client, { job, sim, action, to, device, effects });
+    } catch (e) {
+      const code = e instanceof LifecycleEffectsError || e instanceof OtaRequestError ? e.code : null;
+      if (code === null) throw e;
+      await client.query('ROLLBACK TO SAVEPOINT begin_effects');
+      await clearPendingAction(client, iccid, jobId);
+      await failJob(client, jobId, { code, message: e instanceof Error ? e.message : String(e) });
+      return null;
     }
-    await succeedJob(client, jobId, { iccid, from: sim.state, to, outbox });
   });
+  afterCommit?.();
 }

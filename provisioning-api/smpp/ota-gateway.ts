@@ -23,7 +23,7 @@ import {
   type OperatorKeyset,
   type Spi,
 } from '../../sim-applet/index.js';
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
 import {
   allocateCounters,
@@ -57,6 +57,7 @@ import { otaSubmitFields, userDataOf, type SmppAddress } from './ota-pdu.js';
 import { matchPor, porTarOf, type PorCandidate } from './por-match.js';
 import { isDeliveryReceipt, parseDeliveryReceipt } from './receipts.js';
 import { SimKeysets } from './sim-keys.js';
+import { keysetsForOtaMessage } from '../db/repositories/keyset-rotations.js';
 import { InFlightTable, type InFlight } from './in-flight.js';
 
 /** The simchain applet's administration SPI: ciphered, CC, counter must be higher; PoR always, ciphered, CC, by SMS-SUBMIT. */
@@ -66,8 +67,15 @@ export interface OtaRequest {
   iccid: string;
   /** C-APDUs, or secured data already in TS 102 226 compact form. */
   commands: readonly CommandApdu[] | Uint8Array;
-  /** Default: the SIM's lowest key index. */
+  /** Default: the SIM's lowest key index (or `keyset.index`). */
   keysetIndex?: number;
+  /**
+   * Secure with these keys instead of the SIM's stored keyset of that index: a key rotation's
+   * probe of keys the card may hold but the database does not yet (services/keyset-rotation.ts).
+   * The PoR is verified with the same keys; a process that did not send the message finds them
+   * sealed on the rotation row (keysetsForOtaMessage).
+   */
+  keyset?: OperatorKeyset;
   spi?: Spi;
   outboxId?: string;
   jobId?: string;
@@ -166,49 +174,67 @@ export class OtaGateway extends EventEmitter {
    * transaction, then submit them. Resolves with the message ids once they are written.
    */
   async send(requests: readonly OtaRequest[]): Promise<string[]> {
+    const prepared = await withTransaction(this.options.pool, (client) => this.prepare(client, requests));
+    prepared.dispatch();
+    return prepared.ids;
+  }
+
+  /**
+   * Write the OTA messages of `requests` inside the caller's transaction on `client`, so that
+   * what asked for them (a provisioning step, a rotation) is recorded in the same commit.
+   * Call `dispatch()` once that transaction has committed; if it rolls back, nothing was
+   * written and nothing is sent. A process that dies between the commit and `dispatch()`
+   * leaves the rows queued under its lease: the sweep of any gateway sends them later.
+   */
+  async prepare(client: PoolClient, requests: readonly OtaRequest[]): Promise<{ ids: string[]; dispatch(): void }> {
     if (this.stopped) throw new SmppError('SMPP_STOPPED', 'the OTA gateway is stopped');
-    if (requests.length === 0) return [];
+    if (requests.length === 0) return { ids: [], dispatch: () => undefined };
     const validity = this.options.validitySeconds ?? 3600;
     const expiresAt = new Date(Date.now() + (this.options.porTimeoutSeconds ?? validity + 300) * 1000);
     const lease = { owner: this.owner, seconds: this.options.leaseSeconds ?? 300 };
-    const { rows, flights } = await withTransaction(this.options.pool, async (client) => {
-      const sims = new Map((await simsForOta(client, requests.map((r) => r.iccid))).map((s) => [s.iccid, s]));
-      const opened = new Map<string, Map<number, OperatorKeyset>>();
-      for (const r of requests) {
-        const sim = sims.get(r.iccid);
-        if (!sim) throw new OtaRequestError('SIM_NOT_FOUND', `no SIM ${r.iccid}`, { iccid: r.iccid });
-        if (!opened.has(r.iccid)) opened.set(r.iccid, await this.keys.open(sim));
-      }
-      const indexOf = (r: OtaRequest): number => r.keysetIndex ?? Math.min(...opened.get(r.iccid)!.keys());
-      const wanted = new Map<string, { iccid: string; keysetIndex: number; count: number }>();
-      for (const r of requests) {
-        const keysetIndex = indexOf(r);
-        if (!opened.get(r.iccid)!.has(keysetIndex)) throw new OtaRequestError('KEYSET_NOT_FOUND', `SIM ${r.iccid} has no keyset ${keysetIndex}`, { iccid: r.iccid, keysetIndex });
-        const k = `${r.iccid}/${keysetIndex}`;
-        const w = wanted.get(k) ?? { iccid: r.iccid, keysetIndex, count: 0 };
-        w.count++;
-        wanted.set(k, w);
-      }
-      const last = await allocateCounters(client, [...wanted.values()]);
-      const next = new Map([...wanted].map(([k, w]) => [k, last.get(k)! - w.count + 1]));
-      const rows: NewOtaMessage[] = [];
-      const flights: Array<Omit<InFlight, 'id' | 'submitted' | 'smppIds' | 'attempts'> & { userData: Uint8Array[] }> = [];
-      for (const r of requests) {
-        const sim = sims.get(r.iccid)!;
-        const keysetIndex = indexOf(r);
-        const k = `${r.iccid}/${keysetIndex}`;
-        const cntr = next.get(k)!;
-        next.set(k, cntr + 1);
-        const spi = r.spi ?? ADMIN_SPI;
-        const keyset = opened.get(r.iccid)!.get(keysetIndex)!;
-        const userData = commandSmsUserData({ spi, keyset, tar: Buffer.from(sim.tar, 'hex'), cntr, commands: r.commands as CommandApdu[] | Uint8Array });
-        rows.push({ iccid: r.iccid, msisdn: sim.msisdn, tar: sim.tar, keysetIndex, cntr, spi: Buffer.from(encodeSpi(spi)).toString('hex'), userData, expiresAt, outboxId: r.outboxId ?? null, jobId: r.jobId ?? null });
-        flights.push({ iccid: r.iccid, msisdn: sim.msisdn, tar: sim.tar, cntr, spi, keysetIndex, keyset, userData });
-      }
-      return { rows: await insertOtaMessages(client, rows, lease), flights };
-    });
-    rows.forEach((row, i) => this.track(this.dispatch({ ...flights[i]!, id: String(row.id) }, flights[i]!.userData, 0)));
-    return rows.map((r) => String(r.id));
+    const sims = new Map((await simsForOta(client, requests.map((r) => r.iccid))).map((s) => [s.iccid, s]));
+    const opened = new Map<string, Map<number, OperatorKeyset>>();
+    for (const r of requests) {
+      const sim = sims.get(r.iccid);
+      if (!sim) throw new OtaRequestError('SIM_NOT_FOUND', `no SIM ${r.iccid}`, { iccid: r.iccid });
+      if (!opened.has(r.iccid)) opened.set(r.iccid, await this.keys.open(sim));
+    }
+    const indexOf = (r: OtaRequest): number => r.keyset?.index ?? r.keysetIndex ?? Math.min(...opened.get(r.iccid)!.keys());
+    const wanted = new Map<string, { iccid: string; keysetIndex: number; count: number }>();
+    for (const r of requests) {
+      const keysetIndex = indexOf(r);
+      if (!opened.get(r.iccid)!.has(keysetIndex)) throw new OtaRequestError('KEYSET_NOT_FOUND', `SIM ${r.iccid} has no keyset ${keysetIndex}`, { iccid: r.iccid, keysetIndex });
+      const k = `${r.iccid}/${keysetIndex}`;
+      const w = wanted.get(k) ?? { iccid: r.iccid, keysetIndex, count: 0 };
+      w.count++;
+      wanted.set(k, w);
+    }
+    const last = await allocateCounters(client, [...wanted.values()]);
+    const next = new Map([...wanted].map(([k, w]) => [k, last.get(k)! - w.count + 1]));
+    const rows: NewOtaMessage[] = [];
+    const flights: Array<Omit<InFlight, 'id' | 'submitted' | 'smppIds' | 'attempts'> & { userData: Uint8Array[] }> = [];
+    for (const r of requests) {
+      const sim = sims.get(r.iccid)!;
+      const keysetIndex = indexOf(r);
+      const k = `${r.iccid}/${keysetIndex}`;
+      const cntr = next.get(k)!;
+      next.set(k, cntr + 1);
+      const spi = r.spi ?? ADMIN_SPI;
+      const keyset = r.keyset ?? opened.get(r.iccid)!.get(keysetIndex)!;
+      const userData = commandSmsUserData({ spi, keyset, tar: Buffer.from(sim.tar, 'hex'), cntr, commands: r.commands as CommandApdu[] | Uint8Array });
+      rows.push({ iccid: r.iccid, msisdn: sim.msisdn, tar: sim.tar, keysetIndex, cntr, spi: Buffer.from(encodeSpi(spi)).toString('hex'), userData, expiresAt, outboxId: r.outboxId ?? null, jobId: r.jobId ?? null });
+      flights.push({ iccid: r.iccid, msisdn: sim.msisdn, tar: sim.tar, cntr, spi, keysetIndex, keyset, userData });
+    }
+    const written = await insertOtaMessages(client, rows, lease);
+    let dispatched = false;
+    return {
+      ids: written.map((r) => String(r.id)),
+      dispatch: () => {
+        if (dispatched || this.stopped) return;
+        dispatched = true;
+        written.forEach((row, i) => this.track(this.dispatch({ ...flights[i]!, id: String(row.id) }, flights[i]!.userData, 0)));
+      },
+    };
   }
 
   private track(p: Promise<unknown>): void {
@@ -353,14 +379,15 @@ export class OtaGateway extends EventEmitter {
   private async candidates(msisdn: string, tar: string): Promise<PorCandidate[]> {
     const local = this.flights.forHandset(msisdn, tar);
     if (local && local.length > 0) {
-      return Promise.all(local.map(async (f) => ({ id: f.id, cntr: f.cntr, spi: f.spi, attempts: f.attempts, keyset: f.keyset ?? (await this.keysetOf(f.iccid, f.keysetIndex)) })));
+      return Promise.all(local.map(async (f) => ({ id: f.id, cntr: f.cntr, spi: f.spi, attempts: f.attempts, keyset: f.keyset ?? (await this.keysetOf(f.iccid, f.keysetIndex, f.id)) })));
     }
     const rows = await openOtaMessagesForHandset(this.options.pool, msisdn, tar);
-    return Promise.all(rows.map(async (m) => ({ id: String(m.id), cntr: Number(m.cntr), spi: decodeSpi(Buffer.from(m.spi, 'hex')), attempts: m.attempts, keyset: await this.keysetOf(m.iccid, m.keysetIndex) })));
+    return Promise.all(rows.map(async (m) => ({ id: String(m.id), cntr: Number(m.cntr), spi: decodeSpi(Buffer.from(m.spi, 'hex')), attempts: m.attempts, keyset: await this.keysetOf(m.iccid, m.keysetIndex, String(m.id)) })));
   }
 
-  private async keysetOf(iccid: string, index: number): Promise<OperatorKeyset> {
-    const sim = (await simsForOta(this.options.pool, [iccid]))[0];
+  /** The keyset message `messageId` was secured with: the SIM's, or a key rotation's new one (OtaRequest.keyset). */
+  private async keysetOf(iccid: string, index: number, messageId: string): Promise<OperatorKeyset> {
+    const sim = await keysetsForOtaMessage(this.options.pool, iccid, messageId);
     const keyset = sim ? (await this.keys.open(sim)).get(index) : undefined;
     if (!keyset) throw new OtaRequestError('KEYSET_NOT_FOUND', `SIM ${iccid} has no keyset ${index}`, { iccid, keysetIndex: index });
     return keyset;

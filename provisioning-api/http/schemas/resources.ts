@@ -102,7 +102,56 @@ export const Job = Type.Object(
   { $id: 'Job', title: 'Job' },
 );
 
-export const SHARED_SCHEMAS = [Tenant, ApiKey, CreatedApiKey, Sim, InventoryProblem, SimImport, Job];
+/** One OTA command to a SIM (Twilio's SmsCommand, extended with TS 102 225 PoR codes). Never its keys or packet bytes. */
+export const OtaCommand = Type.Object(
+  {
+    id: Type.String({ description: 'OTA message id' }),
+    iccid: Iccid,
+    msisdn: Type.String({ description: 'E.164 with +' }),
+    tar: Type.String({ description: 'TAR of the application addressed, hex' }),
+    state: Type.Enum(['queued', 'submitted', 'delivered', 'por-received', 'por-error', 'expired', 'failed'], {
+      description: 'queued → submitted (every part taken by the SMSC) → delivered (every part\'s receipt) → por-received | por-error; or expired (no PoR in time), failed (refused, undeliverable)',
+    }),
+    keysetIndex: Type.Integer({ description: 'Key index of the OTA keyset securing it (KIc/KID)' }),
+    counter: Type.Integer({ description: 'CNTR (TS 102 225 §5.1.1)' }),
+    spi: Type.String({ description: 'SPI, 2 bytes hex (TS 102 225 §5.1.1)' }),
+    partCount: Type.Integer({ description: 'SMS the packet travels in (TS 31.115 concatenation)' }),
+    deliveredParts: Type.Array(Type.Integer()),
+    parts: Type.Array(Type.Object({
+      part: Type.Integer({ description: '1-based' }),
+      attempt: Type.Integer({ description: 'Submit attempt (a resend after an unknown outcome is a new one)' }),
+      smppMessageId: Type.String({ description: 'The SMSC\'s message_id' }),
+      submittedAt: Timestamp,
+      receipt: Type.Union([
+        Type.Object({ stat: Type.String({ description: 'SMPP 3.4 Appendix B: DELIVRD, EXPIRED, UNDELIV, REJECTD...' }), err: Type.Union([Type.String(), Type.Null()]), at: Timestamp }),
+        Type.Null(),
+      ]),
+    })),
+    attempts: Type.Integer(),
+    por: Type.Union([
+      Type.Object({
+        status: Type.Integer({ description: 'Response status (TS 102 225 §5.2.2): 0 OK, 1 RC/CC/DS failed, 2 counter low...' }),
+        statusName: Type.String({ description: 'ok, rc-cc-ds-failed, counter-low, counter-high, counter-blocked, ciphering-error, ...' }),
+        ccValid: Type.Union([Type.Boolean(), Type.Null()], { description: 'The PoR\'s CC verified (false: an unsecured error PoR)' }),
+        executed: Type.Union([Type.Integer(), Type.Null()], { description: 'Commands executed (TS 102 226 compact response)' }),
+        sw: Type.Union([Type.String(), Type.Null()], { description: 'Status word of the last command, 4 hex digits' }),
+        dataLength: Type.Integer({ description: 'Bytes of response data (not returned)' }),
+      }),
+      Type.Null(),
+    ], { description: 'The Proof of Receipt, once one came' }),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    jobId: Type.Union([Uuid, Type.Null()]),
+    queuedAt: Timestamp,
+    submittedAt: NullableTimestamp,
+    deliveredAt: NullableTimestamp,
+    porAt: NullableTimestamp,
+    finishedAt: NullableTimestamp,
+    expiresAt: Timestamp,
+  },
+  { $id: 'OtaCommand', title: 'OtaCommand' },
+);
+
+export const SHARED_SCHEMAS = [Tenant, ApiKey, CreatedApiKey, Sim, InventoryProblem, SimImport, Job, OtaCommand];
 
 export function page<T extends ReturnType<typeof Type.Ref>>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });

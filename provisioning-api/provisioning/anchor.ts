@@ -1,0 +1,151 @@
+/**
+ * Anchoring a batch: once every SIM of the batch has its attested key (or failed), or the
+ * deadline has passed (SIMs still waiting are failed then), the Merkle tree of the keyed
+ * SIMs' leaves `keccak256(keccak256(abi.encode(address, imsiCommitment)))` is built, every
+ * device row with its proof is written, and `DeviceRegistry.anchorBatch(root, leafCount,
+ * batchRef)` is planned in the chain outbox, all in one transaction: the tree, the proofs
+ * and the transaction exist together or not at all. The outbox sends it (once: its id is the
+ * batch's, and batchRef is unique on chain too); when it is confirmed, the SIMs turn
+ * `active` and their identity push is queued, again in one transaction.
+ *
+ * Runs as a pg-boss job (one per batch at a time), sent when the last SIM's key arrives and
+ * at the deadline; waiting for the confirmation is bounded, and a job that gives up waiting
+ * is retried by pg-boss with backoff.
+ */
+import { randomUUID } from 'node:crypto';
+import { awaitEntry, PgOutboxStore, planTransaction, registryCalls } from '../chain/index.js';
+import { isChainError } from '../chain/errors.js';
+import { withTransaction, type PoolClient } from '../db/pool.js';
+import { getBatch } from '../db/repositories/provisioning.js';
+import { MerkleTreeBuilder } from '../domain/merkle.js';
+import { QUEUES } from '../jobs/queue.js';
+import type { Services } from '../services/context.js';
+import { CHUNK } from './batches.js';
+import { CHAIN_KEY_CURVE, CHAIN_KEY_SLOT } from './attest.js';
+import { keygenOpen } from './steps.js';
+
+/** Rows read and written at a time while building and storing the tree. */
+const PAGE = 10_000;
+/** How long one run of the job waits for the anchoring to be confirmed before pg-boss retries it. */
+const CONFIRM_WAIT_MS = 60_000;
+
+export type AnchorOutcome = 'not-ready' | 'planned' | 'confirmed' | 'failed' | 'nothing-to-do';
+
+export async function runAnchorJob(svc: Services, batchId: string, options: { confirmWaitMs?: number } = {}): Promise<AnchorOutcome> {
+  const chain = svc.chain;
+  if (!chain) throw new Error('this worker has no chain: anchoring needs one');
+  let batch = await getBatch(svc.pool, batchId);
+  if (!batch) return 'nothing-to-do';
+  if (batch.state === 'keygen') {
+    const planned = await withTransaction(svc.pool, (client) => planAnchor(svc, client, batchId));
+    if (planned !== 'planned') return planned;
+    batch = (await getBatch(svc.pool, batchId))!;
+  }
+  if (batch.state !== 'anchoring') return 'nothing-to-do';
+  const store = new PgOutboxStore(svc.pool);
+  let entry;
+  try {
+    entry = await awaitEntry(store, batch.chainOutboxId!, { until: 'confirmed', timeoutMs: options.confirmWaitMs ?? CONFIRM_WAIT_MS, pollMs: 200 });
+  } catch (e) {
+    if (isChainError(e) && e.code !== 'TIMEOUT') svc.log.error({ batchId, err: e }, 'the anchoring transaction failed');
+    throw e;
+  }
+  await withTransaction(svc.pool, async (client) => {
+    const b = (await getBatch(client, batchId, true))!;
+    if (b.state !== 'anchoring') return;
+    await client.query(
+      `UPDATE provisioning_batches SET state = 'identity', anchor_tx_hash = $2, anchor_block = $3, anchor_gas_used = $4,
+              anchored_at = now(), updated_at = now() WHERE id = $1`,
+      [batchId, entry.receipt!.hash, entry.receipt!.blockNumber, entry.receipt!.gasUsed.toString()],
+    );
+    await client.query(`UPDATE provisioning_items SET state = 'anchored', anchored_at = now(), attempts = 0, updated_at = now() WHERE batch_id = $1 AND state = 'keyed'`, [batchId]);
+    await client.query(
+      `UPDATE sims s SET state = 'active', state_changed_at = now()
+         FROM provisioning_items i WHERE i.batch_id = $1 AND i.state = 'anchored' AND s.iccid = i.iccid AND s.state = 'provisioning'`,
+      [batchId],
+    );
+    const chunks = (await client.query<{ from: string; to: string }>(
+      `SELECT min(iccid) AS from, max(iccid) AS to
+         FROM (SELECT iccid, (row_number() OVER (ORDER BY iccid) - 1) / ${CHUNK} AS g FROM provisioning_items WHERE batch_id = $1 AND state = 'anchored') x
+        GROUP BY g ORDER BY 1`,
+      [batchId],
+    )).rows;
+    await svc.queue.sendManyTo(client, QUEUES.provisioningIdentity, chunks.map((c) => ({ batchId, from: c.from, to: c.to })));
+  });
+  svc.queue.nudgeQueue(QUEUES.provisioningIdentity);
+  return 'confirmed';
+}
+
+/** In the caller's transaction: fail the stragglers at the deadline, build the tree, store the proofs, plan the transaction. */
+async function planAnchor(svc: Services, client: PoolClient, batchId: string): Promise<AnchorOutcome> {
+  const chain = svc.chain!;
+  const b = (await getBatch(client, batchId, true))!;
+  if (b.state !== 'keygen') return b.state === 'anchoring' ? 'planned' : 'nothing-to-do';
+  if (await keygenOpen(client, batchId)) {
+    const late = (await client.query<{ late: boolean }>('SELECT deadline_at <= now() AS late FROM provisioning_batches WHERE id = $1', [batchId])).rows[0]!.late;
+    if (!late) return 'not-ready';
+    const failed = (await client.query<{ iccid: string }>(
+      `UPDATE provisioning_items SET state = 'failed', failure_code = 'DEADLINE', failure_reason = 'no attested key before the batch deadline', updated_at = now()
+        WHERE batch_id = $1 AND state IN ('queued', 'keygen-sent') RETURNING iccid`,
+      [batchId],
+    )).rows.map((r) => r.iccid);
+    await client.query(`UPDATE sims SET state = 'failed', state_changed_at = now() WHERE iccid = ANY($1::text[]) AND state = 'provisioning'`, [failed]);
+  }
+  const { count } = (await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM provisioning_items WHERE batch_id = $1 AND state = 'keyed'`, [batchId])).rows[0]!;
+  if (count === 0) {
+    await client.query(`UPDATE provisioning_batches SET state = 'failed', keygen_finished_at = now(), completed_at = now(), updated_at = now() WHERE id = $1`, [batchId]);
+    return 'failed';
+  }
+  // Pass 1: the leaves, in ICCID order (the input index is the SIM's rank).
+  const builder = await MerkleTreeBuilder.create(count);
+  for await (const page of keyedPages(client, batchId, 'address, imsi_commitment AS commitment')) {
+    for (const row of page) builder.add(Buffer.from((row.address as string).slice(2), 'hex'), row.commitment as Buffer);
+  }
+  const tree = builder.build();
+  // Pass 2: each device with its proof.
+  let index = 0;
+  for await (const page of keyedPages(client, batchId, 'iccid, address, public_key, salt, imsi_commitment, attestation_serial')) {
+    const at = index;
+    index += page.length;
+    await client.query(
+      `INSERT INTO devices (address, iccid, tenant_id, batch_id, public_key, curve, key_slot, salt, imsi_commitment, leaf_index, proof, attestation_serial)
+       SELECT u.address, u.iccid, s.tenant_id, $1, u.pk, $2, $3, u.salt, u.commitment, u.leaf, u.proof, u.serial
+         FROM unnest($4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::int[], $10::bytea[], $11::text[])
+              AS u(iccid, address, pk, salt, commitment, leaf, proof, serial)
+         JOIN sims s ON s.iccid = u.iccid`,
+      [batchId, CHAIN_KEY_CURVE, CHAIN_KEY_SLOT,
+        page.map((r) => r.iccid), page.map((r) => r.address), page.map((r) => r.public_key), page.map((r) => r.salt), page.map((r) => r.imsi_commitment),
+        page.map((_, i) => at + i), page.map((_, i) => Buffer.concat(tree.proof(at + i))), page.map((r) => r.attestation_serial)],
+    );
+    await client.query(
+      `UPDATE provisioning_items i SET leaf_index = u.leaf FROM unnest($2::text[], $3::int[]) AS u(iccid, leaf) WHERE i.batch_id = $1 AND i.iccid = u.iccid`,
+      [batchId, page.map((r) => r.iccid), page.map((_, i) => at + i)],
+    );
+  }
+  const outboxId = `provisioning:${batchId}:anchor`;
+  await planTransaction(new PgOutboxStore(client), {
+    id: outboxId, chainId: chain.connection.chainId, signer: chain.signer.outbox.address,
+    request: registryCalls.anchorBatch(chain.registry, tree.rootHex, count, b.batchRef),
+  });
+  await client.query(
+    `UPDATE provisioning_batches SET state = 'anchoring', merkle_root = $2, leaf_count = $3, chain_id = $4, registry = $5, chain_outbox_id = $6,
+            keygen_finished_at = now(), updated_at = now() WHERE id = $1`,
+    [batchId, tree.rootHex, count, chain.connection.chainId.toString(), chain.registry.toLowerCase(), outboxId],
+  );
+  return 'planned';
+}
+
+/** The batch's keyed items in ICCID order, a page at a time (a cursor keeps memory flat). */
+async function* keyedPages(client: PoolClient, batchId: string, columns: string): AsyncGenerator<Array<Record<string, any>>> {
+  const cursor = `keyed_${randomUUID().replace(/-/g, '')}`;
+  await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${columns} FROM provisioning_items WHERE batch_id = $1 AND state = 'keyed' ORDER BY iccid`, [batchId]);
+  try {
+    for (;;) {
+      const rows = (await client.query(`FETCH ${PAGE} FROM ${cursor}`)).rows;
+      if (rows.length === 0) return;
+      yield rows;
+    }
+  } finally {
+    await client.query(`CLOSE ${cursor}`);
+  }
+}

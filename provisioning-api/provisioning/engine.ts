@@ -1,0 +1,145 @@
+/**
+ * The provisioning workers of one process (any number of processes may run them against the
+ * same database): pg-boss workers for the per-chunk OTA steps and the per-batch anchoring,
+ * and a collector that turns settled OTA messages into the SIMs' next states. The collector
+ * runs on the gateway's "settled" events (fast path, this process's PoRs) and on a timer
+ * (PoRs another process recorded, expiries, work left by a crashed process).
+ *
+ * Flow control: a chunk job waits while this process has more commands in flight than its
+ * window, so OTA messages are not written far ahead of what the SMSC bind can carry (a row's
+ * lease must outlast its wait to be submitted).
+ */
+import { isChainError } from '../chain/errors.js';
+import { QUEUES } from '../jobs/queue.js';
+import type { OtaSettled } from '../smpp/ota-gateway.js';
+import type { Services } from '../services/context.js';
+import { MAX_ATTEMPTS } from '../domain/provisioning.js';
+import { runAnchorJob } from './anchor.js';
+import { collectSettled, completeIfPushed, dispatchStep, keygenOpen, type StepJob, type StepName } from './steps.js';
+
+export interface ProvisionerOptions {
+  /** OTA commands in flight from this process before chunk jobs wait. Default 4,000. */
+  window?: number;
+  /** Collector sweep period. Default 1,000 ms. */
+  sweepMs?: number;
+  /** Backoff before the first resend of a command without PoR (then ×4). Default 5 s. */
+  retryBaseSeconds?: number;
+  /** Sends of one command before the SIM fails. Default MAX_ATTEMPTS. */
+  maxAttempts?: number;
+}
+
+export class Provisioner {
+  private readonly inFlight = new Set<string>();
+  private readonly settledIds: string[] = [];
+  private readonly cas = new Map<string, { at: number; der: Promise<Buffer | null> }>();
+  private timer: NodeJS.Timeout | null = null;
+  private collecting: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private waiters: Array<() => void> = [];
+  private lastSweep = 0;
+  readonly counts = { dispatched: 0, keyed: 0, done: 0, failed: 0, retried: 0 };
+
+  constructor(private readonly svc: Services, private readonly options: ProvisionerOptions = {}) {}
+
+  async start(): Promise<void> {
+    const { svc } = this;
+    const ota = svc.ota!;
+    ota.on('settled', (s: OtaSettled) => {
+      if (!this.inFlight.has(s.id)) return;
+      this.settledIds.push(s.id);
+      this.kick();
+    });
+    await svc.queue.workData<StepJob>(QUEUES.provisioningKeygen, (job) => this.step('keygen', job), { batchSize: 4, pollingIntervalSeconds: 0.5 });
+    await svc.queue.workData<StepJob>(QUEUES.provisioningIdentity, (job) => this.step('identity', job), { batchSize: 4, pollingIntervalSeconds: 0.5 });
+    await svc.queue.workData<{ batchId: string }>(QUEUES.provisioningAnchor, async ({ batchId }) => {
+      const outcome = await runAnchorJob(svc, batchId);
+      if (outcome !== 'not-ready' && outcome !== 'nothing-to-do') svc.log.info({ batchId, outcome }, 'batch anchoring');
+    }, { batchSize: 1, pollingIntervalSeconds: 1 });
+    this.timer = setInterval(() => this.kick(true), this.options.sweepMs ?? 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const w of this.waiters.splice(0)) w();
+    await this.collecting;
+  }
+
+  private async step(step: StepName, job: StepJob): Promise<void> {
+    const window = this.options.window ?? 4000;
+    while (this.inFlight.size >= window && !this.stopped) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.stopped) throw new Error('stopping: the job is left for another worker');
+    const ids = await dispatchStep(this.svc, step, job);
+    this.counts.dispatched += ids.length;
+    for (const id of ids) this.inFlight.add(id);
+  }
+
+  /** Run the collector now (or once more after the current run). */
+  private kick(sweep = false): void {
+    if (this.stopped) return;
+    if (sweep) this.lastSweep = 0;
+    if (this.collecting) {
+      this.again = true;
+      return;
+    }
+    this.collecting = this.collectLoop().finally(() => {
+      this.collecting = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async collectLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const ids = this.settledIds.splice(0, 1000);
+        const sweep = ids.length === 0;
+        if (sweep && Date.now() - this.lastSweep < (this.options.sweepMs ?? 1000)) return;
+        if (sweep) this.lastSweep = Date.now();
+        const policy = { retryBaseSeconds: this.options.retryBaseSeconds ?? 5, maxAttempts: this.options.maxAttempts ?? MAX_ATTEMPTS };
+        const r = await collectSettled(this.svc, (importId) => this.caOf(importId), { policy, ...(sweep ? { limit: 1000 } : { messageIds: ids }) });
+        for (const id of ids) this.inFlight.delete(id);
+        this.counts.keyed += r.keyed;
+        this.counts.done += r.done;
+        this.counts.failed += r.failed;
+        this.counts.retried += r.retried;
+        if (sweep) await this.forgetSettled();
+        for (const w of this.waiters.splice(0)) w();
+        for (const batchId of r.keygenBatches) {
+          if (!(await keygenOpen(this.svc.pool, batchId))) {
+            await this.svc.queue.sendTo(null, QUEUES.provisioningAnchor, { batchId }, { singletonKey: `anchor:${batchId}` });
+            this.svc.queue.nudgeQueue(QUEUES.provisioningAnchor);
+          }
+        }
+        for (const batchId of r.identityBatches) {
+          if (await completeIfPushed(this.svc, batchId)) this.svc.log.info({ batchId }, 'provisioning batch completed');
+        }
+        if (sweep && r.handled === 0) return;
+      }
+    } catch (e) {
+      if (!this.stopped && !isChainError(e)) this.svc.log.warn({ err: e }, 'provisioning collector failed; retrying');
+    }
+  }
+
+  /** Drop from the window what settled without this process seeing it (another process's PoR, an expiry). */
+  private async forgetSettled(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const open = new Set((await this.svc.pool.query<{ id: string }>(
+      `SELECT id::text AS id FROM ota_messages WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'submitted', 'delivered')`, [[...this.inFlight]])).rows.map((r) => r.id));
+    for (const id of this.inFlight) if (!open.has(id)) this.inFlight.delete(id);
+  }
+
+  /** The vendor CA of an import, cached for a minute (a PUT replacing it is seen soon after). */
+  private caOf(importId: string): Promise<Buffer | null> {
+    const cached = this.cas.get(importId);
+    if (cached && Date.now() - cached.at < 60_000) return cached.der;
+    const der = this.svc.pool.query<{ der: Buffer | null }>('SELECT vendor_ca_certificate AS der FROM sim_imports WHERE id = $1', [importId]).then((r) => r.rows[0]?.der ?? null);
+    der.catch(() => this.cas.delete(importId));
+    this.cas.set(importId, { at: Date.now(), der });
+    return der;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The two OTA steps of a SIM's provisioning, each an OTA command whose PoR decides:
+ *   keygen:   queued   → keygen-sent   → keyed     (GENERATE KEY PAIR; the key attested)
+ *   identity: anchored → identity-sent → done      (STORE DATA: chain id, registry, batch)
+ *
+ * `dispatch` runs as a pg-boss job for a chunk of a batch's SIMs: in one transaction it locks
+ * the chunk's waiting items, writes their OTA messages (the gateway's `prepare`: counter,
+ * keys, secured packet) and moves the items to "sent" with their message id; after the
+ * commit the gateway submits. A crash before the commit leaves nothing; after it, the
+ * gateway's sweep sends the queued rows. `collect` reads settled OTA messages of sent items
+ * (SKIP LOCKED, so any number of processes share the work) and applies `decideStep`:
+ * success, a retry (back to waiting, and a pg-boss job delayed by the backoff, written in the
+ * same transaction) or a failure with its reason.
+ */
+import { generateKeyPairApdu, storeDataApdu, type CommandApdu } from '../../sim-applet/index.js';
+import { withTransaction, type PoolClient } from '../db/pool.js';
+import { decideStep, IDENTITY_OPEN, KEYGEN_OPEN, MAX_ATTEMPTS, type FailureCode, type ItemState } from '../domain/provisioning.js';
+import { QUEUES, type QueueName } from '../jobs/queue.js';
+import type { Services } from '../services/context.js';
+import { attestGeneratedKey, CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, swOfPorData, type AttestedKey } from './attest.js';
+
+export type StepName = 'keygen' | 'identity';
+
+interface StepSpec {
+  waiting: ItemState;
+  sent: ItemState;
+  queue: QueueName;
+  /** Where a SIM that gives up ends. */
+  failed: ItemState;
+}
+
+export const STEPS: Record<StepName, StepSpec> = {
+  keygen: { waiting: 'queued', sent: 'keygen-sent', queue: QUEUES.provisioningKeygen, failed: 'failed' },
+  identity: { waiting: 'anchored', sent: 'identity-sent', queue: QUEUES.provisioningIdentity, failed: 'push-failed' },
+};
+
+/** A step job: a range of a batch's ICCIDs (first pass) or a list (retries). */
+export interface StepJob {
+  batchId: string;
+  from?: string;
+  to?: string;
+  iccids?: string[];
+}
+
+/** OTA counter jump after a "counter low" PoR: the card's counter is ahead of ours by an unknown amount. */
+export const COUNTER_RESYNC_STEP = 65_536;
+
+/** The commands of a step for a batch. */
+async function commandsOf(client: PoolClient, step: StepName, batchId: string): Promise<CommandApdu[]> {
+  if (step === 'keygen') return [generateKeyPairApdu(CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, { replace: true, label: 'chain' })];
+  const b = (await client.query<{ chainId: string; registry: string; batchRef: string }>(
+    'SELECT chain_id::text AS "chainId", registry, batch_ref AS "batchRef" FROM provisioning_batches WHERE id = $1', [batchId])).rows[0]!;
+  return [storeDataApdu({
+    chainId: BigInt(b.chainId),
+    registry: Buffer.from(b.registry.slice(2), 'hex'),
+    batchId: Buffer.from(b.batchRef.slice(2), 'hex'),
+  })];
+}
+
+/**
+ * Send the step's command to the waiting items of `job`. Returns the OTA message ids written.
+ * Idempotent: items already sent (a job run twice, a retry job after the item moved on) are
+ * not waiting any more and are left alone.
+ */
+export async function dispatchStep(svc: Services, step: StepName, job: StepJob): Promise<string[]> {
+  const ota = svc.ota;
+  if (!ota) throw new Error('this worker has no SMSC: provisioning steps need one');
+  const spec = STEPS[step];
+  const prepared = await withTransaction(svc.pool, async (client) => {
+    const items = (await client.query<{ iccid: string }>(
+      `SELECT iccid FROM provisioning_items
+        WHERE batch_id = $1 AND state = $2 AND not_before <= now() + interval '1 second'
+          AND ($3::text IS NULL OR iccid >= $3) AND ($4::text IS NULL OR iccid <= $4)
+          AND ($5::text[] IS NULL OR iccid = ANY($5::text[]))
+        ORDER BY iccid FOR UPDATE`,
+      [job.batchId, spec.waiting, job.from ?? null, job.to ?? null, job.iccids ?? null],
+    )).rows;
+    if (items.length === 0) return null;
+    const commands = await commandsOf(client, step, job.batchId);
+    const iccids = items.map((i) => i.iccid);
+    const sent = await ota.prepare(client, iccids.map((iccid) => ({ iccid, commands })));
+    await client.query(
+      `UPDATE provisioning_items i SET state = $2, ota_message_id = u.m, attempts = attempts + 1, updated_at = now()
+         FROM unnest($3::text[], $4::bigint[]) AS u(iccid, m)
+        WHERE i.batch_id = $1 AND i.iccid = u.iccid`,
+      [job.batchId, spec.sent, iccids, sent.ids],
+    );
+    return sent;
+  });
+  if (!prepared) return [];
+  prepared.dispatch();
+  return prepared.ids;
+}
+
+interface Settled {
+  batchId: string;
+  iccid: string;
+  state: ItemState;
+  attempts: number;
+  messageId: string;
+  messageState: 'por-received' | 'por-error' | 'expired' | 'failed';
+  porStatus: number | null;
+  porData: Buffer | null;
+  lastError: string | null;
+  keysetIndex: number;
+  imsi: string;
+  importId: string;
+  tenantId: string;
+}
+
+export interface CollectResult {
+  handled: number;
+  keyed: number;
+  done: number;
+  failed: number;
+  retried: number;
+  /** Batches whose key generation may have ended (anchor them if so). */
+  keygenBatches: Set<string>;
+  /** Batches whose identity push may have ended. */
+  identityBatches: Set<string>;
+}
+
+/**
+ * Apply the PoRs (or their absence) of up to `limit` settled OTA messages of sent items;
+ * only those of `messageIds` when given (the fast path, from the gateway's events).
+ */
+export async function collectSettled(svc: Services, caCertificates: (importId: string) => Promise<Buffer | null>, options: { limit?: number; messageIds?: string[]; policy?: { retryBaseSeconds: number; maxAttempts: number } } = {}): Promise<CollectResult> {
+  const policy = options.policy ?? { retryBaseSeconds: 5, maxAttempts: MAX_ATTEMPTS };
+  const result: CollectResult = { handled: 0, keyed: 0, done: 0, failed: 0, retried: 0, keygenBatches: new Set(), identityBatches: new Set() };
+  await withTransaction(svc.pool, async (client) => {
+    const rows = (await client.query<Settled>(
+      `SELECT i.batch_id AS "batchId", i.iccid, i.state, i.attempts, m.id::text AS "messageId", m.state AS "messageState",
+              m.por_status AS "porStatus", m.por_data AS "porData", m.last_error AS "lastError", m.keyset_index AS "keysetIndex",
+              s.imsi, s.import_id AS "importId", s.tenant_id AS "tenantId"
+         FROM provisioning_items i
+         JOIN ota_messages m ON m.id = i.ota_message_id
+         JOIN sims s ON s.iccid = i.iccid
+        WHERE i.state IN ('keygen-sent', 'identity-sent')
+          AND m.state IN ('por-received', 'por-error', 'expired', 'failed')
+          AND ($2::bigint[] IS NULL OR i.ota_message_id = ANY($2::bigint[]))
+        ORDER BY m.id
+        LIMIT $1
+        FOR UPDATE OF i SKIP LOCKED`,
+      [options.limit ?? 1000, options.messageIds ?? null],
+    )).rows;
+    if (rows.length === 0) return;
+    const now = new Date();
+    const keyed: Array<{ row: Settled; key: AttestedKey }> = [];
+    const done: Settled[] = [];
+    const failed: Array<{ row: Settled; code: FailureCode; reason: string }> = [];
+    const retries = new Map<string, { step: StepName; batchId: string; delay: number; iccids: string[] }>();
+    const resync: Settled[] = [];
+    for (const row of rows) {
+      const step: StepName = row.state === 'keygen-sent' ? 'keygen' : 'identity';
+      (step === 'keygen' ? result.keygenBatches : result.identityBatches).add(row.batchId);
+      const decision = decideStep({ messageState: row.messageState, porStatus: row.porStatus, sw: swOfPorData(row.porData), lastError: row.lastError }, row.attempts, policy);
+      if (decision.kind === 'retry') {
+        if (decision.resync) resync.push(row);
+        const k = `${step}/${row.batchId}/${decision.delaySeconds}`;
+        const r = retries.get(k) ?? { step, batchId: row.batchId, delay: decision.delaySeconds, iccids: [] };
+        r.iccids.push(row.iccid);
+        retries.set(k, r);
+        continue;
+      }
+      if (decision.kind === 'fail') {
+        failed.push({ row, code: decision.code, reason: decision.reason });
+        continue;
+      }
+      if (step === 'identity') {
+        done.push(row);
+        continue;
+      }
+      const ca = await caCertificates(row.importId);
+      if (!ca) {
+        failed.push({ row, code: 'ATTESTATION_FAILED', reason: 'no vendor CA certificate is configured for the SIM\'s import' });
+        continue;
+      }
+      const attested = attestGeneratedKey({ iccid: row.iccid, imsi: row.imsi, porData: row.porData!, caCertificate: ca, at: now });
+      if (attested.ok) keyed.push({ row, key: attested.key });
+      else failed.push({ row, code: attested.code, reason: attested.reason });
+    }
+
+    if (keyed.length > 0) {
+      await client.query(
+        `UPDATE provisioning_items i SET state = 'keyed', public_key = u.pk, address = u.address, attestation_serial = u.serial,
+                salt = u.salt, imsi_commitment = u.commitment, por_status = 0, keyed_at = now(), updated_at = now()
+           FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bytea[], $7::bytea[])
+                AS u(batch_id, iccid, pk, address, serial, salt, commitment)
+          WHERE i.batch_id = u.batch_id AND i.iccid = u.iccid`,
+        [keyed.map((k) => k.row.batchId), keyed.map((k) => k.row.iccid), keyed.map((k) => k.key.publicKey), keyed.map((k) => k.key.address),
+          keyed.map((k) => k.key.attestationSerial), keyed.map((k) => k.key.salt), keyed.map((k) => k.key.imsiCommitment)],
+      );
+    }
+    if (done.length > 0) {
+      await client.query(
+        `UPDATE provisioning_items i SET state = 'done', por_status = 0, done_at = now(), updated_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS u(batch_id, iccid) WHERE i.batch_id = u.batch_id AND i.iccid = u.iccid`,
+        [done.map((r) => r.batchId), done.map((r) => r.iccid)],
+      );
+    }
+    if (failed.length > 0) {
+      await client.query(
+        `UPDATE provisioning_items i
+            SET state = CASE WHEN i.state = 'keygen-sent' THEN 'failed' ELSE 'push-failed' END,
+                failure_code = u.code, failure_reason = u.reason, por_status = u.por, updated_at = now()
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::smallint[]) AS u(batch_id, iccid, code, reason, por)
+          WHERE i.batch_id = u.batch_id AND i.iccid = u.iccid`,
+        [failed.map((f) => f.row.batchId), failed.map((f) => f.row.iccid), failed.map((f) => f.code), failed.map((f) => f.reason), failed.map((f) => f.row.porStatus)],
+      );
+      // A SIM whose key generation failed is `failed` (it may be provisioned again); one whose
+      // identity push failed stays active: its binding on chain stands.
+      const noKey = failed.filter((f) => f.row.state === 'keygen-sent').map((f) => f.row.iccid);
+      if (noKey.length > 0) {
+        await client.query(`UPDATE sims SET state = 'failed', state_changed_at = now() WHERE iccid = ANY($1::text[]) AND state = 'provisioning'`, [noKey]);
+      }
+    }
+    for (const r of resync) {
+      await client.query('UPDATE ota_counters SET last_counter = least(last_counter + $3, 1099511627775), updated_at = now() WHERE iccid = $1 AND keyset_index = $2',
+        [r.iccid, r.keysetIndex, COUNTER_RESYNC_STEP]);
+    }
+    for (const r of retries.values()) {
+      const spec = STEPS[r.step];
+      await client.query(
+        `UPDATE provisioning_items SET state = $2, not_before = now() + make_interval(secs => $4), updated_at = now()
+          WHERE batch_id = $1 AND iccid = ANY($3::text[])`,
+        [r.batchId, spec.waiting, r.iccids, r.delay],
+      );
+      await svc.queue.sendTo(client, spec.queue, { batchId: r.batchId, iccids: r.iccids } satisfies StepJob, r.delay > 0 ? { startAfter: r.delay } : {});
+    }
+    result.handled = rows.length;
+    result.keyed = keyed.length;
+    result.done = done.length;
+    result.failed = failed.length;
+    result.retried = rows.length - keyed.length - done.length - failed.length;
+  });
+  return result;
+}
+
+/** Whether the batch still has SIMs on their way to a key. */
+export async function keygenOpen(client: Pick<PoolClient, 'query'>, batchId: string): Promise<boolean> {
+  return (await client.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND state = ANY($2::text[]) LIMIT 1', [batchId, KEYGEN_OPEN])).rowCount! > 0;
+}
+
+/** Mark the batch completed when no SIM waits for its identity any more. */
+export async function completeIfPushed(svc: Services, batchId: string): Promise<boolean> {
+  const r = await svc.pool.query(
+    `UPDATE provisioning_batches SET state = 'completed', completed_at = now(), updated_at = now()
+      WHERE id = $1 AND state = 'identity'
+        AND NOT EXISTS (SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND state = ANY($2::text[]))`,
+    [batchId, IDENTITY_OPEN],
+  );
+  return r.rowCount! > 0;
+}
+

@@ -1,0 +1,150 @@
+/**
+ * Issue 7, the whole path with every part real: a vendor file imported over HTTP, a batch
+ * provisioned (GENERATE KEY PAIR over OTA through the SMSC simulator to cards in the fleet,
+ * PoRs verified, attestations checked against the vendor CA, Merkle root anchored on anvil,
+ * STORE DATA pushed to each card), and the result checked from outside: every device
+ * verifies on chain with the proof the API gives, every card holds its identity.
+ */
+import t from 'tap';
+import { DeviceRegistry__factory } from '../../contracts/index.js';
+import { createApiKey, insertTenant } from '../../provisioning-api/index.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const CARDS = 120;
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function waitBatch(stack: Stack, id: string): Promise<any> {
+  return until(`batch ${id}`, async () => {
+    const b = (await stack.api('GET', `/v1/provisioning-batches/${id}`)).body;
+    return b.state === 'completed' || b.state === 'failed' ? b : null;
+  });
+}
+
+t.test('a batch goes from inventory to verified on-chain identities', async (t) => {
+  const stack = await startStack({ cards: CARDS });
+  const importId = await stack.importInventory();
+  const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string }>('SELECT iccid, msisdn FROM sims ORDER BY iccid')).rows;
+  t.equal(sims.length, CARDS);
+
+  // Bad input first: it changes nothing.
+  const both = await stack.api('POST', '/v1/provisioning-batches', { importId, iccids: [sims[0]!.iccid] });
+  t.equal(both.status, 400, 'two selectors at once are refused');
+  const unknown = await stack.api('POST', '/v1/provisioning-batches', { iccids: [sims[0]!.iccid, '8988211000000000017'] });
+  t.equal(unknown.status, 404, 'an unknown ICCID is refused');
+  t.equal(unknown.body.code, 'SIM_NOT_FOUND');
+  t.same(unknown.body.missing, ['8988211000000000017']);
+  t.equal((await stack.db.pool.query(`SELECT 1 FROM sims WHERE state <> 'inventory'`)).rowCount, 0, 'no SIM changed state');
+  t.equal((await stack.db.pool.query('SELECT 1 FROM provisioning_batches')).rowCount, 0, 'no batch was written');
+
+  const created = await stack.api('POST', '/v1/provisioning-batches', { importId });
+  t.equal(created.status, 202, JSON.stringify(created.body));
+  t.equal(created.body.simCount, CARDS);
+  t.equal(created.body.state, 'keygen');
+  t.equal(created.body.counts.queued, CARDS, 'every SIM starts queued');
+
+  const again = await stack.api('POST', '/v1/provisioning-batches', { iccids: [sims[0]!.iccid] });
+  t.equal(again.status, 409, 'a SIM being provisioned cannot join another batch');
+  t.equal(again.body.code, 'SIMS_NOT_PROVISIONABLE');
+
+  const batch = await waitBatch(stack, created.body.id);
+  t.equal(batch.state, 'completed', JSON.stringify(batch.failures));
+  t.equal(batch.counts.done, CARDS, 'every SIM confirmed its identity');
+  t.equal(batch.finished, CARDS);
+  t.same(batch.failures, []);
+  t.match(batch.chain, { merkleRoot: /^0x[0-9a-f]{64}$/, leafCount: CARDS, transactionHash: /^0x[0-9a-f]{64}$/ });
+  t.ok(batch.throughput > 0);
+
+  const states = (await stack.db.pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM sims GROUP BY state')).rows;
+  t.same(states, [{ state: 'active', n: CARDS }], 'every SIM is active');
+
+  // One anchoring transaction for the whole batch.
+  const anchors = (await stack.db.pool.query(`SELECT id FROM chain_outbox WHERE id LIKE 'provisioning:%'`)).rows;
+  t.equal(anchors.length, 1, 'one chain transaction');
+
+  // Every device verifies on chain with what GET /v1/devices/{address} gives.
+  const registry = DeviceRegistry__factory.connect(batch.chain.registry, stack.backend.chain!.connection.provider);
+  const devices = (await stack.db.pool.query<{ address: string; iccid: string; msisdn: string }>(
+    'SELECT d.address, d.iccid, s.msisdn FROM devices d JOIN sims s USING (iccid) ORDER BY d.iccid')).rows;
+  t.equal(devices.length, CARDS, 'a device per SIM');
+  let verified = 0;
+  for (const d of devices) {
+    const got = await stack.api('GET', `/v1/devices/${d.address}`);
+    t.equal(got.status, 200);
+    if (await registry.verify(got.body.batch.chainBatchId, got.body.address, got.body.imsiCommitment, got.body.proof)) verified++;
+  }
+  t.equal(verified, CARDS, 'every device verifies on chain through its proof');
+
+  // A forged binding does not verify.
+  const one = (await stack.api('GET', `/v1/devices/${devices[0]!.address}`)).body;
+  t.notOk(await registry.verify(one.batch.chainBatchId, devices[1]!.address, one.imsiCommitment, one.proof), 'another device with this proof does not verify');
+  t.equal(one.iccid, devices[0]!.iccid, 'the operator sees the ICCID');
+
+  // A city sees the commitment, not the ICCID.
+  const city = await insertTenant(stack.db.pool, 'city', 'customer');
+  const cityKey = (await createApiKey(stack.db.pool, city, 'municipal-it', 'it')).token;
+  const seen = await stack.api('GET', `/v1/devices/${devices[0]!.address}`, undefined, cityKey);
+  t.equal(seen.status, 200);
+  t.notOk('iccid' in seen.body, 'no ICCID for others');
+  t.notOk('salt' in seen.body, 'no salt for others');
+  t.equal(seen.body.imsiCommitment, one.imsiCommitment);
+  t.equal((await stack.api('GET', `/v1/provisioning-batches/${batch.id}`, undefined, cityKey)).status, 403, 'a city cannot read batches');
+
+  // Every card holds its key and its identity: chain id, registry, batch id.
+  for (const d of devices.slice(0, 20)) {
+    const card = await stack.fleet.cards.get(d.msisdn);
+    const state = card!.snapshot();
+    t.equal(state.lifecycle, 'operational');
+    t.equal(state.identity.registry, batch.chain.registry.slice(2), `card ${d.iccid} knows the registry`);
+    t.equal(state.identity.batchId, batch.chain.batchId.slice(2), `card ${d.iccid} knows its batch`);
+    t.equal(BigInt(`0x${state.identity.chainId}`), BigInt(batch.chain.chainId), `card ${d.iccid} knows the chain`);
+  }
+
+  // Every OTA command was answered by a verified PoR, and no counter was used twice.
+  const ota = (await stack.db.pool.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ota_messages GROUP BY state`)).rows;
+  t.same(ota, [{ state: 'por-received', n: 2 * CARDS }], 'two OTA commands per SIM, each with its PoR');
+  const reused = (await stack.db.pool.query('SELECT iccid, keyset_index, cntr FROM ota_messages GROUP BY 1, 2, 3 HAVING count(*) > 1')).rowCount;
+  t.equal(reused, 0, 'no OTA counter used twice');
+});
+
+t.test('a batch refuses SIMs whose import has no vendor CA, and a card that gives no PoR fails with the reason', async (t) => {
+  const stack = await startStack({ cards: 6, porTimeoutSeconds: 2, firstSerial: 9000 });
+  const created = await stack.api('POST', '/v1/sim-imports', stack.vendorFileText);
+  const importId = created.body.id as string;
+  await until('import', async () => (await stack.api('GET', `/v1/sim-imports/${importId}`)).body.state === 'completed');
+  const noCa = await stack.api('POST', '/v1/provisioning-batches', { importId });
+  t.equal(noCa.status, 409);
+  t.equal(noCa.body.code, 'VENDOR_CA_MISSING');
+  t.equal((await stack.api('PUT', `/v1/sim-imports/${importId}/vendor-ca`, { certificate: 'not a certificate' })).status, 422, 'a bad CA is refused');
+  t.equal((await stack.api('PUT', `/v1/sim-imports/${importId}/vendor-ca`, { certificate: stack.vendorCaPem })).status, 200);
+
+  const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string }>('SELECT iccid, msisdn FROM sims ORDER BY iccid')).rows;
+  const offline = sims[0]!;
+  stack.fleet.setOnline(offline.msisdn, false);
+  const batch = await stack.api('POST', '/v1/provisioning-batches', { importId, deadlineSeconds: 600 });
+  t.equal(batch.status, 202);
+  const done = await waitBatch(stack, batch.body.id);
+  t.equal(done.state, 'completed');
+  t.equal(done.counts.done, sims.length - 1, 'the others are provisioned');
+  t.equal(done.counts.failed, 1, 'the offline handset failed');
+  t.match(done.failures, [{ iccid: offline.iccid, state: 'failed', code: 'NO_POR' }]);
+  t.equal((await stack.db.pool.query(`SELECT state FROM sims WHERE iccid = $1`, [offline.iccid])).rows[0].state, 'failed');
+  t.equal(done.chain.leafCount, sims.length - 1, 'the tree holds only attested keys');
+
+  // Back online, the failed SIM can be provisioned again.
+  stack.fleet.setOnline(offline.msisdn, true);
+  const retry = await stack.api('POST', '/v1/provisioning-batches', { iccids: [offline.iccid] });
+  t.equal(retry.status, 202);
+  const second = await waitBatch(stack, retry.body.id);
+  t.equal(second.state, 'completed');
+  t.equal(second.counts.done, 1);
+  t.equal((await stack.db.pool.query(`SELECT state FROM sims WHERE iccid = $1`, [offline.iccid])).rows[0].state, 'active');
+});
