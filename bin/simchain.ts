@@ -11,6 +11,7 @@ import type { Subcommand } from './subcommand.js';
 const commands: Record<string, () => Promise<{ command: Subcommand }>> = {
   start: () => import('./start.js'),
   serve: () => import('./serve.js'),
+  worker: () => import('./worker.js'),
   migrate: () => import('./migrate.js'),
   import: () => import('./import.js'),
   admin: () => import('./admin.js'),

@@ -5,6 +5,11 @@
  * runs on the gateway's "settled" events (fast path, this process's PoRs) and on a timer
  * (PoRs another process recorded, expiries, work left by a crashed process).
  *
+ * Resilience: pg-boss hands a job whose worker died to another only when the job expires
+ * (minutes). So a sweeper here also picks up, directly, waiting SIMs nobody sent for a while
+ * and batches ready to anchor or waiting for their anchoring: every step is idempotent and
+ * locks what it changes, so doing it twice (the sweeper and a late job) changes nothing.
+ *
  * Flow control: a chunk job waits while this process has more commands in flight than its
  * window, so OTA messages are not written far ahead of what the SMSC bind can carry (a row's
  * lease must outlast its wait to be submitted).
@@ -26,6 +31,9 @@ export interface ProvisionerOptions {
   retryBaseSeconds?: number;
   /** Sends of one command before the SIM fails. Default MAX_ATTEMPTS. */
   maxAttempts?: number;
+  /** How often the sweeper looks for stalled work (default 3,000 ms), and what counts as stalled (default 20 s untouched). */
+  stalledCheckMs?: number;
+  stalledSeconds?: number;
 }
 
 export class Provisioner {
@@ -38,6 +46,8 @@ export class Provisioner {
   private stopped = false;
   private waiters: Array<() => void> = [];
   private lastSweep = 0;
+  private sweeperTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
   readonly counts = { dispatched: 0, keyed: 0, done: 0, failed: 0, retried: 0 };
 
   constructor(private readonly svc: Services, private readonly options: ProvisionerOptions = {}) {}
@@ -58,11 +68,48 @@ export class Provisioner {
     }, { batchSize: 1, pollingIntervalSeconds: 1 });
     this.timer = setInterval(() => this.kick(true), this.options.sweepMs ?? 1000);
     this.timer.unref();
+    this.sweeperTimer = setInterval(() => {
+      if (!this.sweeping && !this.stopped) this.sweeping = this.sweepStalled().finally(() => (this.sweeping = null));
+    }, this.options.stalledCheckMs ?? 3000);
+    this.sweeperTimer.unref();
+  }
+
+  /** Waiting SIMs nobody sent for `stalledSeconds`, and batches whose anchoring nobody drives. */
+  private async sweepStalled(): Promise<void> {
+    const { svc } = this;
+    const window = this.options.window ?? 4000;
+    try {
+      if (this.inFlight.size < window / 2) {
+        const stalled = (await svc.pool.query<{ batchId: string; state: string; iccids: string[] }>(
+          `SELECT batch_id AS "batchId", state, (array_agg(iccid ORDER BY iccid))[1:250] AS iccids
+             FROM provisioning_items
+            WHERE state IN ('queued', 'anchored') AND not_before < now() - make_interval(secs => $1) AND updated_at < now() - make_interval(secs => $1)
+            GROUP BY batch_id, state LIMIT 4`,
+          [this.options.stalledSeconds ?? 20],
+        )).rows;
+        for (const s of stalled) {
+          await this.step(s.state === 'queued' ? 'keygen' : 'identity', { batchId: s.batchId, iccids: s.iccids });
+        }
+      }
+      const batches = (await svc.pool.query<{ id: string }>(
+        `SELECT b.id FROM provisioning_batches b
+          WHERE (b.state = 'anchoring' AND b.updated_at < now() - make_interval(secs => $1))
+             OR (b.state = 'keygen' AND (b.deadline_at <= now() OR NOT EXISTS (
+                   SELECT 1 FROM provisioning_items i WHERE i.batch_id = b.id AND i.state IN ('queued', 'keygen-sent'))))
+          LIMIT 4`,
+        [this.options.stalledSeconds ?? 20],
+      )).rows;
+      for (const b of batches) await runAnchorJob(svc, b.id, { confirmWaitMs: 5_000 }).catch(() => undefined);
+    } catch (e) {
+      if (!this.stopped) svc.log.warn({ err: e }, 'provisioning sweeper failed; retrying');
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.sweeperTimer) clearInterval(this.sweeperTimer);
+    await this.sweeping;
     for (const w of this.waiters.splice(0)) w();
     await this.collecting;
   }

@@ -18,6 +18,12 @@ export interface OtaSettings {
   window: number;
   /** Seconds a command waits for its PoR before it expires. */
   porTimeoutSeconds: number;
+  /**
+   * Seconds a written OTA message stays this process's to submit; if the process dies, any
+   * gateway sends it after that (same bytes, same counter). Default 20: senders write only a
+   * window ahead of what the bind carries, so a message waits well under that to go out.
+   */
+  leaseSeconds?: number;
 }
 
 export function otaComponent(options: {
@@ -45,6 +51,7 @@ export function otaComponent(options: {
         // The SMSC keeps the SMS while the handset is away for as long as we wait for the PoR.
         validitySeconds: settings.porTimeoutSeconds,
         porTimeoutSeconds: settings.porTimeoutSeconds,
+        leaseSeconds: settings.leaseSeconds ?? 20,
       });
       gateway.on('error', (e) => log.warn({ err: e }, 'OTA sweep failed; retrying'));
       await gateway.start();

@@ -21,14 +21,14 @@ export interface Child {
 const running = new Set<ChildProcess>();
 let teardown = false;
 
-export function spawnScript(script: string, env: Record<string, string>): Child {
+export function spawnScript(script: string, env: Record<string, string>, args: string[] = []): Child {
   if (!teardown) {
     teardown = true;
     t.teardown(() => {
       for (const c of running) c.kill('SIGKILL');
     });
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
