@@ -17,8 +17,9 @@ import { benchmark as registryGas } from './registry-gas.js';
 import { benchmark as merkleTree } from './merkle-tree.js';
 import { benchmark as simImport } from './sim-import.js';
 import { benchmark as otaRoundTrip } from './ota-roundtrip.js';
+import { benchmark as provisioning } from './provisioning.js';
 
-const benchmarks: Benchmark[] = [otaEncode, cardRoundTrip, registryGas, merkleTree, simImport, otaRoundTrip];
+const benchmarks: Benchmark[] = [otaEncode, cardRoundTrip, registryGas, merkleTree, simImport, otaRoundTrip, provisioning];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -43,6 +43,8 @@ over SMPP as the SMSC's radio network. Card states are saved under --dir.
   --offline-ms MS          offline handsets come back after MS (default never)
   --latency-ms MIN[:MAX]   air-interface latency per SMS, uniform (default 0)
   --max-live N             card objects held in memory (default 10000)
+  --personalise            personalise every card of the file before reporting ready (the
+                           card factory's run; otherwise each card is made on its first SMS)
 `;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -142,7 +144,7 @@ async function fleet(argv: string[]): Promise<number> {
   const { values: v } = args(argv, {
     smsc: { type: 'string' }, 'system-id': { type: 'string' }, password: { type: 'string' }, tls: { type: 'boolean' }, 'tls-ca': { type: 'string' },
     'vendor-file': { type: 'string' }, 'vendor-ca': { type: 'string' }, dir: { type: 'string' }, offline: { type: 'string' },
-    'offline-ms': { type: 'string' }, 'latency-ms': { type: 'string' }, 'max-live': { type: 'string' },
+    'offline-ms': { type: 'string' }, 'latency-ms': { type: 'string' }, 'max-live': { type: 'string' }, personalise: { type: 'boolean' },
   });
   const smscAt = v.smsc as string | undefined;
   const m = smscAt ? /^(.+):(\d+)$/.exec(smscAt) : null;
@@ -163,6 +165,10 @@ async function fleet(argv: string[]): Promise<number> {
     ...(latency ? { latencyMs: { min: latency[0], max: latency[1] } } : {}),
     ...(v['max-live'] ? { maxLive: num(v['max-live'] as string, 'max-live', 1)! } : {}),
   });
+  if (v.personalise) {
+    const made = await f.cards.personaliseAll((done, total) => process.stderr.write(`simchain sim fleet: personalised ${done}/${total}\n`));
+    process.stderr.write(`simchain sim fleet: personalised ${made} cards\n`);
+  }
   writeJson({ fleet: 'ready', handsets: f.size, smsc: smscAt, dir });
   await untilSignal();
   await f.stop();

@@ -73,6 +73,26 @@ export class CardStore {
     return p;
   }
 
+  /**
+   * Personalise every card of the vendor file not yet in the log (the card factory's run, so
+   * that OTA measurements do not include it). Cards already saved are left as they are.
+   */
+  async personaliseAll(onProgress?: (done: number, total: number) => void): Promise<number> {
+    let made = 0;
+    for (let slot = 0; slot < this.index.size; slot++) {
+      if (this.offsets[slot]! >= 0) continue;
+      const msisdn = this.index.msisdnAt(slot);
+      const row = await this.index.row(msisdn);
+      if (!row) continue;
+      const card = new Uicc(personaliseCard(row, { vendorCa: this.vendorCa, random: randomBytes, now: new Date() }), { random: randomBytes });
+      this.personalised++;
+      this.save(msisdn, card);
+      made++;
+      if (onProgress && slot % 5000 === 0) onProgress(slot, this.index.size);
+    }
+    return made;
+  }
+
   /** Append the card's state; it is in the log when this returns. */
   save(msisdn: string, card: Uicc): void {
     const slot = this.index.slotOf(msisdn);

@@ -85,6 +85,11 @@ export class VendorIndex {
     return this.find(Number(msisdnDigits));
   }
 
+  /** The MSISDN digits of the card at `slot` (0 ≤ slot < size). */
+  msisdnAt(slot: number): string {
+    return String(this.msisdns[slot]);
+  }
+
   slotOfNumber(msisdn: number): number {
     return this.find(msisdn);
   }

@@ -1,0 +1,190 @@
+/**
+ * Issue 7's figure: SIMs from vendor file to on-chain identity, per stage and overall.
+ *  - import: the vendor file into the inventory (the importer `simchain import` runs, in-process);
+ *  - key generation: GENERATE KEY PAIR over OTA per SIM (secured, segmented, submit_sm) →
+ *    SMSC simulator (its own process) → handset fleet (its own process) → card → PoR (several
+ *    SMS) → matched, verified, recorded → the key's attestation checked against the vendor CA;
+ *  - anchoring: Merkle tree of the batch, proofs stored, anchorBatch through the chain outbox
+ *    on anvil, confirmed;
+ *  - identity push: STORE DATA per SIM over OTA, PoR verified.
+ * The cards are personalised before the clock starts (the card factory's run, not OTA's).
+ * Prints SIMs/s per stage and overall, chain transactions and gas per SIM, and the peak RSS of
+ * every process (PostgreSQL's not counted).
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createLogger, formatMasterKeyring, importDirect, startBackend, type Config } from '../provisioning-api/index.js';
+import { createBatch } from '../provisioning-api/provisioning/batches.js';
+import { createVendorCa, inventory, vendorCaToPem } from '../sim-applet/index.js';
+import { startAnvil } from '../simulators/chain/index.js';
+import type { Benchmark } from './index.js';
+import { fmtRate } from './measure.js';
+
+const SERVER = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const SIMCHAIN = fileURLToPath(new URL('../bin/simchain.js', import.meta.url));
+const SIMS = Number(process.env.PROVISIONING_BENCH_SIMS ?? 100_000);
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: SERVER });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A `simchain` subcommand in its own process; resolves with its first stdout line as JSON. */
+async function spawnReady(args: string[]): Promise<{ pid: number; ready: Record<string, unknown>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [SIMCHAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as Record<string, unknown>));
+    void exited.then(() => reject(new Error(`simchain ${args[0]} ${args[1]} exited before it was ready`)));
+  });
+  return {
+    pid: child.pid!,
+    ready,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export const benchmark: Benchmark = {
+  name: 'provisioning',
+  summary: `${SIMS.toLocaleString('en-US')} SIMs from vendor file to on-chain identity (import, OTA keygen + PoR + attestation, Merkle anchoring, identity push): SIMs/s per stage and overall`,
+  async run() {
+    const name = `simchain_bench_prov_${randomBytes(4).toString('hex')}`;
+    const dir = mkdtempSync(join(tmpdir(), 'simchain-bench-prov-'));
+    const url = new URL(SERVER);
+    url.pathname = `/${name}`;
+    await admin(`CREATE DATABASE ${name}`);
+    const cleanups: Array<() => Promise<unknown>> = [];
+    try {
+      const vendorFile = join(dir, 'vendor.csv');
+      writeFileSync(vendorFile, [...inventory.generateVendorFile({ format: 'csv', count: SIMS, random: randomBytes, tar: 'bfff01', firstSerial: 100_000 })].join('\n') + '\n');
+      const vendorCa = createVendorCa({ random: randomBytes, now: new Date() });
+      writeFileSync(join(dir, 'vendor-ca.json'), JSON.stringify(vendorCaToPem(vendorCa)));
+
+      const anvil = await startAnvil({});
+      cleanups.push(() => anvil.stop());
+      const smsc = await spawnReady(['sim', 'smsc', '--port', '0', '--window', '1000', '--account', 'operator:op:operator', '--account', 'fleet:fleet:network']);
+      cleanups.push(() => smsc.stop());
+      const port = Number(smsc.ready.port);
+      const personaliseStart = Date.now();
+      const fleet = await spawnReady(['sim', 'fleet', '--smsc', `127.0.0.1:${port}`, '--vendor-file', vendorFile, '--vendor-ca', join(dir, 'vendor-ca.json'),
+        '--dir', join(dir, 'cards'), '--personalise', '--max-live', '20000']);
+      cleanups.push(() => fleet.stop());
+      console.log(`  card factory (not timed): ${SIMS.toLocaleString('en-US')} cards personalised in ${((Date.now() - personaliseStart) / 1000).toFixed(0)} s`);
+
+      process.env.SIMCHAIN_MASTER_KEY = formatMasterKeyring([{ version: 1, key: randomBytes(32) }]);
+      const config: Config = {
+        home: join(dir, 'home'), host: '127.0.0.1', port: 0, databaseUrl: url.toString(), operatorName: 'operator', rateLimitPerMinute: 600,
+        logLevel: 'warn', chainRpcUrl: anvil.rpcUrl, chainSignerKey: anvil.accounts[0]!.privateKey, chainConfirmations: 1,
+        smpp: { host: '127.0.0.1', port, systemId: 'operator', password: 'op', tls: false }, smppSourceAddr: '4912345', smppBinds: 1, smppWindow: 100,
+        otaPorTimeoutSeconds: 300, otaRetryBaseSeconds: 5, otaMaxAttempts: 4,
+      };
+      const backend = await startBackend({
+        config, log: createLogger({ level: 'warn', stderr: true }), workers: true, http: false,
+        chain: { rpcUrl: anvil.rpcUrl, signerKey: anvil.accounts[0]!.privateKey, confirmations: 1 },
+        ota: { smsc: config.smpp!, sourceAddr: '4912345', binds: 1, window: 100, porTimeoutSeconds: 300 },
+      });
+      cleanups.push(() => backend.stop());
+      const pool = backend.pool;
+      const operator = (await pool.query<{ id: string; tenantId: string }>(`SELECT k.id, k.tenant_id AS "tenantId" FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE t.kind = 'operator' LIMIT 1`)).rows[0]!;
+
+      // Stage 1: import.
+      const t0 = Date.now();
+      const sha = createHash('sha256').update(readFileSync(vendorFile)).digest();
+      const imported = await importDirect({ pool, keyring: backend.services.keyring, tenantId: operator.tenantId, open: () => createReadStream(vendorFile), sha256: sha });
+      if (imported.outcome !== 'completed') throw new Error(`import: ${imported.outcome}`);
+      await pool.query('UPDATE sim_imports SET vendor_ca_certificate = $2 WHERE id = $1', [imported.importId, Buffer.from(vendorCa.certificate)]);
+      const t1 = Date.now();
+
+      // Stages 2-4: one batch of every SIM, through the provisioning workers.
+      const batch = await createBatch(backend.services, { keyId: operator.id, tenantId: operator.tenantId, tenantKind: 'operator', role: 'carrier-ops' }, { selector: { importId: imported.importId } });
+      const cpu = () => ({ backend: cpuSeconds(process.pid), smsc: cpuSeconds(smsc.pid), fleet: cpuSeconds(fleet.pid), anvil: cpuSeconds(anvil.pid) });
+      const cpuAt: Record<string, ReturnType<typeof cpu>> = { start: cpu() };
+      let tKeyed = 0;
+      let tAnchored = 0;
+      let tDone = 0;
+      let lastPrint = 0;
+      for (;;) {
+        const b = (await pool.query<{ state: string; keyed: number; open: number; done: number }>(
+          `SELECT b.state,
+                  (SELECT count(*)::int FROM provisioning_items WHERE batch_id = b.id AND state NOT IN ('queued', 'keygen-sent')) AS keyed,
+                  (SELECT count(*)::int FROM provisioning_items WHERE batch_id = b.id AND state IN ('queued', 'keygen-sent')) AS open,
+                  (SELECT count(*)::int FROM provisioning_items WHERE batch_id = b.id AND state IN ('done', 'failed', 'push-failed')) AS done
+             FROM provisioning_batches b WHERE id = $1`, [batch.id])).rows[0]!;
+        const now = Date.now();
+        if (!tKeyed && b.open === 0) {
+          tKeyed = now;
+          cpuAt.keyed = cpu();
+        }
+        if (!tAnchored && (b.state === 'identity' || b.state === 'completed')) tAnchored = now;
+        if (b.state === 'completed' || b.state === 'failed') {
+          tDone = now;
+          cpuAt.done = cpu();
+          break;
+        }
+        if (now - lastPrint > 10_000) {
+          lastPrint = now;
+          process.stderr.write(`  ... ${b.state}: ${b.keyed.toLocaleString('en-US')} keyed, ${b.done.toLocaleString('en-US')} done after ${((now - t1) / 1000).toFixed(0)} s\n`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const f = (await pool.query<{ done: number; failed: number; gas: string; leafs: number; txs: number; messages: number; parts: number }>(
+        `SELECT (SELECT count(*)::int FROM provisioning_items WHERE batch_id = $1 AND state = 'done') AS done,
+                (SELECT count(*)::int FROM provisioning_items WHERE batch_id = $1 AND state IN ('failed', 'push-failed')) AS failed,
+                (SELECT anchor_gas_used::text FROM provisioning_batches WHERE id = $1) AS gas,
+                (SELECT leaf_count FROM provisioning_batches WHERE id = $1) AS leafs,
+                (SELECT count(*)::int FROM chain_outbox WHERE id LIKE 'provisioning:%') AS txs,
+                (SELECT count(*)::int FROM ota_messages) AS messages,
+                (SELECT count(*)::int FROM ota_submissions) AS parts`, [batch.id])).rows[0]!;
+      const s = (ms: number) => ms / 1000;
+      const rate = (ms: number) => fmtRate(SIMS / s(ms));
+      console.log(`  import:          ${rate(t1 - t0)} (${s(t1 - t0).toFixed(1)} s)`);
+      console.log(`  key generation:  ${rate(tKeyed - t1)} (${s(tKeyed - t1).toFixed(1)} s: OTA GENERATE KEY PAIR, PoR, attestation)`);
+      console.log(`  anchoring:       ${s(tAnchored - tKeyed).toFixed(1)} s (Merkle tree of ${f.leafs.toLocaleString('en-US')} leaves, proofs stored, anchorBatch confirmed)`);
+      console.log(`  identity push:   ${rate(tDone - tAnchored)} (${s(tDone - tAnchored).toFixed(1)} s: OTA STORE DATA, PoR)`);
+      console.log(`  overall:         ${rate(tDone - t0)} from vendor file to on-chain identity (${s(tDone - t0).toFixed(1)} s; provisioning alone ${rate(tDone - t1)}); goal >= 1,000/s`);
+      console.log(`  result:          ${f.done.toLocaleString('en-US')} SIMs done, ${f.failed} failed; ${f.messages.toLocaleString('en-US')} OTA commands in ${f.parts.toLocaleString('en-US')} MT SMS`);
+      console.log(`  chain:           ${f.txs} transaction(s) for the batch, anchorBatch ${Number(f.gas).toLocaleString('en-US')} gas = ${(Number(f.gas) / SIMS).toFixed(3)} gas per SIM`);
+      const per = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) =>
+        (Object.keys(a) as Array<keyof typeof a>).map((k) => `${k} ${Math.round(((b[k] - a[k]) / SIMS) * 1e6)} µs`).join(', ');
+      console.log(`  CPU per SIM:     key generation: ${per(cpuAt.start!, cpuAt.keyed ?? cpuAt.done!)}; anchoring + identity: ${per(cpuAt.keyed ?? cpuAt.done!, cpuAt.done!)} (PostgreSQL not counted)`);
+      console.log(`  peak RSS:        backend ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, SMSC ${peakRssMb(smsc.pid).toFixed(0)} MB, fleet ${peakRssMb(fleet.pid).toFixed(0)} MB, anvil ${peakRssMb(anvil.pid).toFixed(0)} MB (PostgreSQL not counted)`);
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
