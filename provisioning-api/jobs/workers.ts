@@ -3,6 +3,7 @@ import { runAllocationJob } from '../services/allocations.js';
 import type { Services } from '../services/context.js';
 import { runImportLoadJob } from '../services/imports.js';
 import { runSimActionJob } from '../services/sim-actions.js';
+import { startLifecycleEffects } from '../lifecycle/index.js';
 import { runKeysetRotationJob } from '../services/keyset-rotation.js';
 import { QUEUES } from './queue.js';
 import { Provisioner, type ProvisionerOptions } from '../provisioning/engine.js';
@@ -10,6 +11,8 @@ import { Provisioner, type ProvisionerOptions } from '../provisioning/engine.js'
 /** Starts the workers; resolves to what stops the ones that need stopping. */
 export async function startWorkers(svc: Services, options: { provisioning?: ProvisionerOptions } = {}): Promise<() => Promise<void>> {
   await svc.queue.work(QUEUES.lifecycle, (id) => runSimActionJob(svc, id), { batchSize: 20 });
+  // The card and chain effects of lifecycle actions: checks until both sides confirmed.
+  await startLifecycleEffects(svc);
   await svc.queue.work(QUEUES.allocate, (id) => runAllocationJob(svc, id), { batchSize: 1 });
   // One load at a time per worker: each is a long transaction over many rows.
   await svc.queue.work(QUEUES.importLoad, async (id) => {

@@ -37,7 +37,7 @@ import {
 } from '../domain/sim-lifecycle.js';
 import { QUEUES } from '../jobs/queue.js';
 import type { Services } from '../services/context.js';
-import type { OtaGateway, OtaSettled } from '../smpp/ota-gateway.js';
+import type { OtaGateway } from '../smpp/ota-gateway.js';
 import {
   clearPendingAction,
   insertEffects,
@@ -51,16 +51,12 @@ import {
   type LifecycleEffects,
 } from './effects-store.js';
 import { checkDelaySeconds, deviceStatusOf, judgeCard, judgeChain, resendDelaySeconds, type OtaPurpose } from './outcome.js';
+import { schedule, wake, watchChain, watchOta, type LifecycleCheck } from './wake.js';
+
+export type { LifecycleCheck } from './wake.js';
 
 /** After this long without an answer from the card, no new OTA message is sent and the card side fails. */
 export const LIFECYCLE_DEADLINE_SECONDS = 3600;
-
-/** What a check job carries: the effects' `seq` it was scheduled under, or `wake` (take over the checks now). */
-export interface LifecycleCheck {
-  jobId: string;
-  seq?: number;
-  wake?: boolean;
-}
 
 const INSTRUCTION_APDU: Record<CardInstruction, () => CommandApdu> = { LOCK: lockApdu, UNLOCK: unlockApdu, TERMINATE: terminateApdu };
 
@@ -205,17 +201,18 @@ async function advanceCard(svc: Services, client: PoolClient, e: LifecycleEffect
 
 async function advanceChain(client: PoolClient, e: LifecycleEffects): Promise<void> {
   const verdict = judgeChain(await new PgOutboxStore(client).get(e.chainEntryId), e.chainStatus);
+  const compensation = e.chainDetail?.compensation === true ? { compensation: true } : {};
   switch (verdict.kind) {
     case 'wait':
       e.chainDetail = { ...e.chainDetail, entryId: e.chainEntryId, outboxState: verdict.state };
       return;
     case 'confirmed':
       e.chainState = 'confirmed';
-      e.chainDetail = { entryId: e.chainEntryId, how: verdict.how, txHash: verdict.txHash, blockNumber: verdict.blockNumber };
+      e.chainDetail = { ...compensation, entryId: e.chainEntryId, how: verdict.how, txHash: verdict.txHash, blockNumber: verdict.blockNumber };
       return;
     case 'failed':
       e.chainState = 'failed';
-      e.chainDetail = { entryId: e.chainEntryId, code: 'CHAIN_FAILED', reason: verdict.reason, txHash: verdict.txHash };
+      e.chainDetail = { ...compensation, entryId: e.chainEntryId, code: 'CHAIN_FAILED', reason: verdict.reason, txHash: verdict.txHash };
   }
 }
 
@@ -325,10 +322,6 @@ function resultOf(e: LifecycleEffects, outbox: string[]): Record<string, unknown
   };
 }
 
-async function schedule(svc: Services, client: PoolClient, check: LifecycleCheck, delaySeconds: number): Promise<void> {
-  await svc.queue.sendTo(client, QUEUES.lifecycleEffects, check, { startAfter: delaySeconds, singletonKey: check.jobId });
-}
-
 async function planChain(
   client: PoolClient,
   p: { jobId: string; iccid: string; device: string; status: LifecycleEffects['chainStatus']; entryId: string; key: string;
@@ -356,45 +349,4 @@ async function sendOta(
   });
   const prepared = await ota.prepare(client, [{ iccid: p.sim.iccid, commands: [probe ? getStatusApdu() : INSTRUCTION_APDU[p.instruction]()], outboxId: row.id, jobId: p.jobId }]);
   return { id: prepared.ids[0]!, dispatch: prepared.dispatch };
-}
-
-/** Wake a job's checks now (best effort: its scheduled check comes anyway). */
-function wake(svc: Services, jobId: string): void {
-  void svc.queue
-    .sendTo(null, QUEUES.lifecycleEffects, { jobId, wake: true } satisfies LifecycleCheck, { singletonKey: jobId })
-    .then(() => svc.queue.nudgeQueue(QUEUES.lifecycleEffects))
-    .catch(() => undefined);
-}
-
-const MAX_WATCHED = 10_000;
-const watched = new WeakMap<OtaGateway, Map<string, string>>();
-
-/** Wake the job when this process's gateway settles the message (PoR, expiry, failure). */
-function watchOta(svc: Services, otaMessageId: string, jobId: string): void {
-  const gateway = svc.ota;
-  if (!gateway) return;
-  let byMessage = watched.get(gateway);
-  if (!byMessage) {
-    const map = new Map<string, string>();
-    byMessage = map;
-    watched.set(gateway, map);
-    gateway.on('settled', (s: OtaSettled) => {
-      const job = map.get(s.id);
-      if (job === undefined) return;
-      map.delete(s.id);
-      wake(svc, job);
-    });
-  }
-  // A PoR matched by another process never settles here: forget the oldest beyond the cap.
-  if (byMessage.size >= MAX_WATCHED) byMessage.delete(byMessage.keys().next().value!);
-  byMessage.set(otaMessageId, jobId);
-}
-
-/** Wake the job when this process's signer has the transaction confirmed (or failed). */
-function watchChain(svc: Services, entryId: string, jobId: string): void {
-  const outbox = svc.chain?.signer.outbox;
-  if (!outbox) return;
-  outbox.wait(entryId, 'confirmed', 30 * 60_000).then(() => wake(svc, jobId), (e: unknown) => {
-    if ((e as { code?: string } | null)?.code !== 'CLOSED') wake(svc, jobId);
-  });
 }

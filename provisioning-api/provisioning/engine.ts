@@ -14,6 +14,7 @@
  * window, so OTA messages are not written far ahead of what the SMSC bind can carry (a row's
  * lease must outlast its wait to be submitted).
  */
+import { X509Certificate } from 'node:crypto';
 import { isChainError } from '../chain/errors.js';
 import { QUEUES } from '../jobs/queue.js';
 import type { OtaSettled } from '../smpp/ota-gateway.js';
@@ -39,7 +40,7 @@ export interface ProvisionerOptions {
 export class Provisioner {
   private readonly inFlight = new Set<string>();
   private readonly settledIds: string[] = [];
-  private readonly cas = new Map<string, { at: number; der: Promise<Buffer | null> }>();
+  private readonly cas = new Map<string, { at: number; der: Promise<X509Certificate | null> }>();
   private timer: NodeJS.Timeout | null = null;
   private collecting: Promise<void> | null = null;
   private again = false;
@@ -181,10 +182,11 @@ export class Provisioner {
   }
 
   /** The vendor CA of an import, cached for a minute (a PUT replacing it is seen soon after). */
-  private caOf(importId: string): Promise<Buffer | null> {
+  private caOf(importId: string): Promise<X509Certificate | null> {
     const cached = this.cas.get(importId);
     if (cached && Date.now() - cached.at < 60_000) return cached.der;
-    const der = this.svc.pool.query<{ der: Buffer | null }>('SELECT vendor_ca_certificate AS der FROM sim_imports WHERE id = $1', [importId]).then((r) => r.rows[0]?.der ?? null);
+    const der = this.svc.pool.query<{ der: Buffer | null }>('SELECT vendor_ca_certificate AS der FROM sim_imports WHERE id = $1', [importId])
+      .then((r) => (r.rows[0]?.der ? new X509Certificate(r.rows[0].der) : null));
     der.catch(() => this.cas.delete(importId));
     this.cas.set(importId, { at: Date.now(), der });
     return der;

@@ -6,8 +6,7 @@
  */
 import { withTransaction } from '../db/pool.js';
 import { failJob, insertJob, lockJob, startJob, succeedJob, type Job } from '../db/repositories/jobs.js';
-import { beginEffects, LifecycleEffectsError } from '../lifecycle/executor.js';
-import { clearPendingAction, deviceOf, getEffects } from '../lifecycle/effects-store.js';
+import { beginEffects, clearPendingAction, deviceOf, getEffects, LifecycleEffectsError } from '../lifecycle/index.js';
 import { OtaRequestError } from '../smpp/ota-gateway.js';
 import { applyPendingAction, lockSim, setPendingAction } from '../db/repositories/sims.js';
 import { ApiError } from '../domain/errors.js';

@@ -20,8 +20,8 @@ export interface AttestationCheck {
   signature: Uint8Array;
   /** DER certificate returned by the card. */
   certificate: Uint8Array;
-  /** DER certificate of the card vendor's CA. */
-  caCertificate: Uint8Array;
+  /** The card vendor's CA certificate: DER, or already parsed (a verifier checking many cards parses it once). */
+  caCertificate: Uint8Array | X509Certificate;
   /** When the check happens (injected; certificates must be valid then). */
   at: Date;
 }
@@ -33,7 +33,7 @@ export function verifyAttestation(check: AttestationCheck): AttestationResult {
   let ca: X509Certificate;
   try {
     cert = new X509Certificate(check.certificate);
-    ca = new X509Certificate(check.caCertificate);
+    ca = check.caCertificate instanceof X509Certificate ? check.caCertificate : new X509Certificate(check.caCertificate);
   } catch {
     return { ok: false, reason: 'CERTIFICATE_MALFORMED' };
   }

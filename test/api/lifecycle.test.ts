@@ -1,7 +1,10 @@
 /**
  * The lifecycle through the API, with the job workers running: 202 with a job, the pending
- * action visible meanwhile, the state applied by the job with its outbox messages, 409 with
- * the current state for what the table forbids; allocation as a bulk job.
+ * action visible meanwhile, 409 with the current state for what the table forbids; allocation
+ * as a bulk job. These SIMs have no device (never provisioned), so nothing on a card or on
+ * chain changes and the job applies the state at once; a SIM bound to a device needs the
+ * SMSC and the chain (test/e2e/lifecycle-on-card-and-chain.test.ts), and a server without
+ * them refuses its action.
  */
 import t from 'tap';
 import { outboxForJob, setSimState, withTransaction } from '../../provisioning-api/index.js';
@@ -35,15 +38,11 @@ t.test('suspend, resume, terminate', async (t) => {
   t.match(accepted.json(), { kind: 'sim.suspend', state: 'queued', input: { iccid, action: 'suspend' } });
   const job = await h.waitForJob(accepted.json().id);
   t.equal(job.state, 'succeeded');
-  t.match(job.result, { iccid, from: 'active', to: 'suspended' });
+  t.match(job.result, { iccid, from: 'active', to: 'suspended', stateChanged: true, device: null, outbox: [] });
   const sim = (await get(`/v1/sims/${iccid}`, ops)).json();
   t.match(sim, { state: 'suspended', pendingAction: null });
   t.notOk('keysets' in sim, 'keys are never returned');
-
-  const outbox = await outboxForJob(h.db.pool, job.id);
-  t.same(outbox.map((m) => [m.kind, m.state, m.subject]), [['ota.command', 'queued', iccid], ['chain.tx', 'planned', iccid]]);
-  t.match(outbox[0]!.payload, { instruction: 'LOCK', tar: 'b00010' });
-  t.match(outbox[1]!.payload, { contract: 'DeviceRegistry', call: 'setStatus', status: 'suspended' });
+  t.same(await outboxForJob(h.db.pool, job.id), [], 'no device: nothing to send to a card or the chain');
 
   const again = await post(`/v1/sims/${iccid}/suspend`, ops);
   t.equal(again.statusCode, 409);
@@ -74,13 +73,34 @@ t.test('one action at a time: a SIM carrying one refuses the next', async (t) =>
   t.match(refused.json(), { code: 'ACTION_PENDING', state: 'active', pendingAction: 'suspend', jobId: inFlight });
 });
 
+t.test('a SIM bound to a device on a server with neither SMSC nor chain: the action fails, the SIM stays', async (t) => {
+  const ops = h.operator.tokens['carrier-ops'];
+  const iccid = iccids[8]!;
+  const device = '0x' + 'ab'.repeat(20);
+  await withTransaction(h.db.pool, async (c) => {
+    const batch = (await c.query<{ id: string }>(
+      `INSERT INTO provisioning_batches (id, tenant_id, selector, state, sim_count, deadline_at, batch_ref)
+       VALUES (gen_random_uuid(), $1, '{}', 'completed', 1, now(), '0x' || repeat('0', 63) || '1') RETURNING id`, [h.operator.tenant.id])).rows[0]!.id;
+    await c.query(
+      `INSERT INTO devices (address, iccid, tenant_id, batch_id, public_key, curve, key_slot, salt, imsi_commitment, leaf_index, proof)
+       VALUES ($1, $2, $3, $4, '\\x04', 'secp256k1', 1, '\\x00', '\\x00', 0, '\\x')`, [device, iccid, h.operator.tenant.id, batch]);
+  });
+  const job = await h.waitForJob((await post(`/v1/sims/${iccid}/suspend`, ops)).json().id);
+  t.equal(job.state, 'failed');
+  t.equal(job.error?.code, 'EFFECTS_UNAVAILABLE');
+  t.match(job.error?.message, /bound to device .*neither/);
+  t.match((await get(`/v1/sims/${iccid}`, ops)).json(), { state: 'active', pendingAction: null }, 'state unchanged, the SIM takes requests again');
+  t.same(await outboxForJob(h.db.pool, job.id), [], 'nothing of the attempt stays');
+  t.equal((await h.db.pool.query('SELECT 1 FROM sim_lifecycle_effects WHERE job_id = $1', [job.id])).rowCount, 0);
+});
+
 t.test('a card in stock cannot be suspended; terminating it sends nothing', async (t) => {
   const ops = h.operator.tokens['operator-admin'];
   const r = await post(`/v1/sims/${iccids[20]}/suspend`, ops);
   t.equal(r.statusCode, 409);
   t.match(r.json(), { code: 'ILLEGAL_TRANSITION', state: 'inventory' });
   const job = await h.waitForJob((await post(`/v1/sims/${iccids[20]}/terminate`, ops)).json().id);
-  t.match(job.result, { from: 'inventory', to: 'terminated', outbox: [] });
+  t.match(job.result, { from: 'inventory', to: 'terminated', stateChanged: true, device: null, outbox: [] });
   t.equal((await post(`/v1/sims/8999900000999999990/suspend`, ops)).json().code, 'SIM_NOT_FOUND');
   const bad = await post(`/v1/sims/12345/suspend`, ops);
   t.equal(bad.statusCode, 400);

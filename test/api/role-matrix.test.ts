@@ -6,6 +6,8 @@
  */
 import t from 'tap';
 import { ROLES_BY_TENANT_KIND, runAllocationJob, type Role } from '../../provisioning-api/index.js';
+import { randomBytes } from 'node:crypto';
+import { createVendorCa, vendorCaToPem } from '../../sim-applet/index.js';
 import { bearer, seedSims, testApp, vendorFile, type TenantWithKeys } from '../helpers/app.js';
 
 let h: Awaited<ReturnType<typeof testApp>>;
@@ -17,6 +19,9 @@ let iccids: string[];
 let simA: string;
 let jobA: string;
 let admin: Record<string, string>;
+let batchId: string;
+let deviceAddress: string;
+const vendorCaPem = vendorCaToPem(createVendorCa({ random: randomBytes, now: new Date() })).certificate;
 
 t.before(async () => {
   h = await testApp();
@@ -35,6 +40,20 @@ t.before(async () => {
   for (const job of (await h.db.pool.query<{ id: string }>(`SELECT id FROM jobs WHERE kind = 'sim.allocate'`)).rows) await runAllocationJob(h.services, job.id);
   jobA = (await app.inject({ method: 'POST', url: `/v1/sims/${iccids[2]}/terminate`, headers: admin })).json().id as string;
   await h.db.pool.query(`UPDATE jobs SET tenant_id = $1 WHERE id = $2`, [cityA.tenant.id, jobA]);
+  // A provisioning batch (no workers run here: it stays in keygen) and a device row to read.
+  const ca = await app.inject({ method: 'PUT', url: `/v1/sim-imports/${importId}/vendor-ca`, headers: admin, payload: { certificate: vendorCaPem } });
+  if (ca.statusCode !== 200) throw new Error(ca.body);
+  const batch = await app.inject({ method: 'POST', url: '/v1/provisioning-batches', headers: admin, payload: { iccids: [iccids[10]] } });
+  if (batch.statusCode !== 202) throw new Error(batch.body);
+  batchId = batch.json().id as string;
+  deviceAddress = `0x${randomBytes(20).toString('hex')}`;
+  await h.db.pool.query(
+    `INSERT INTO devices (address, iccid, tenant_id, batch_id, public_key, curve, key_slot, salt, imsi_commitment, leaf_index, proof)
+     VALUES ($1, $2, $3, $4, $5, 'secp256k1', 1, $6, $7, 0, $8)`,
+    [deviceAddress, iccids[10], h.operator.tenant.id, batchId, randomBytes(65), randomBytes(32), randomBytes(32), Buffer.alloc(0)],
+  );
+  await h.db.pool.query(`UPDATE provisioning_batches SET merkle_root = $2, leaf_count = 1, chain_id = 31337, registry = $3 WHERE id = $1`,
+    [batchId, `0x${randomBytes(32).toString('hex')}`, `0x${randomBytes(20).toString('hex')}`]);
 });
 
 type Who = { tenant: TenantWithKeys; side: 'operator' | 'A' | 'B'; role: Role };
@@ -45,7 +64,7 @@ const everyone = (): Who[] => [
 ];
 
 interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: string | (() => Promise<string>);
   roles: Role[];
   /** Customers' keys refused whatever their role. */
@@ -82,6 +101,12 @@ const routes = (): Route[] => [
   { method: 'POST', url: `/v1/sims/${iccids[3]}/terminate`, roles: ['operator-admin', 'carrier-ops'] },
   { method: 'POST', url: '/v1/sim-allocations', roles: ['operator-admin', 'carrier-ops'], operatorOnly: true, payload: () => ({ tenantId: cityA.tenant.id, iccids: [iccids[5]] }) },
   { method: 'GET', url: `/v1/jobs/${jobA}`, roles: ALL, ownedByA: true },
+  { method: 'PUT', url: `/v1/sim-imports/${importId}/vendor-ca`, roles: ['operator-admin', 'carrier-ops'], operatorOnly: true, payload: () => ({ certificate: vendorCaPem }) },
+  { method: 'GET', url: `/v1/sim-imports/${importId}/vendor-ca`, roles: ['operator-admin', 'carrier-ops', 'auditor'], operatorOnly: true },
+  { method: 'POST', url: '/v1/provisioning-batches', roles: ['operator-admin', 'carrier-ops'], operatorOnly: true, payload: () => ({ iccids: [iccids[11]] }) },
+  { method: 'GET', url: '/v1/provisioning-batches', roles: ['operator-admin', 'carrier-ops', 'auditor'], operatorOnly: true },
+  { method: 'GET', url: `/v1/provisioning-batches/${batchId}`, roles: ['operator-admin', 'carrier-ops', 'auditor'], operatorOnly: true },
+  { method: 'GET', url: `/v1/devices/${deviceAddress}`, roles: ALL },
 ];
 
 async function call(route: Route, headers: Record<string, string>) {
