@@ -129,15 +129,25 @@ t.test('a batch refuses SIMs whose import has no vendor CA, and a card that give
   const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string }>('SELECT iccid, msisdn FROM sims ORDER BY iccid')).rows;
   const offline = sims[0]!;
   stack.fleet.setOnline(offline.msisdn, false);
+  // Another card no longer holds the keys the operator has: it cannot check the packet's CC.
+  const foreign = sims[1]!;
+  const card = (await stack.fleet.cards.get(foreign.msisdn.replace('+', '')))!;
+  card.memory.transaction((draft) => {
+    draft.keysets[0]!.kid = { ...draft.keysets[0]!.kid, key: 'ff'.repeat(draft.keysets[0]!.kid.key.length / 2) };
+  });
+  stack.fleet.cards.save(foreign.msisdn.replace('+', ''), card);
   const batch = await stack.api('POST', '/v1/provisioning-batches', { importId, deadlineSeconds: 600 });
   t.equal(batch.status, 202);
   const done = await waitBatch(stack, batch.body.id);
   t.equal(done.state, 'completed');
-  t.equal(done.counts.done, sims.length - 1, 'the others are provisioned');
-  t.equal(done.counts.failed, 1, 'the offline handset failed');
-  t.match(done.failures, [{ iccid: offline.iccid, state: 'failed', code: 'NO_POR' }]);
+  t.equal(done.counts.done, sims.length - 2, 'the others are provisioned');
+  t.equal(done.counts.failed, 2, 'the offline handset and the card with other keys failed');
+  t.match(done.failures, [
+    { iccid: offline.iccid, state: 'failed', code: 'NO_POR', reason: /no PoR after 3 attempts/ },
+    { iccid: foreign.iccid, state: 'failed', code: 'POR_SECURITY_ERROR', porStatus: 1, attempts: 1, reason: /rc-cc-ds-failed/ },
+  ]);
   t.equal((await stack.db.pool.query(`SELECT state FROM sims WHERE iccid = $1`, [offline.iccid])).rows[0].state, 'failed');
-  t.equal(done.chain.leafCount, sims.length - 1, 'the tree holds only attested keys');
+  t.equal(done.chain.leafCount, sims.length - 2, 'the tree holds only attested keys');
 
   // Back online, the failed SIM can be provisioned again.
   stack.fleet.setOnline(offline.msisdn, true);
