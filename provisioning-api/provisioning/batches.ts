@@ -1,7 +1,7 @@
 /**
  * Creating a provisioning batch: the selection (ICCIDs, an ICCID range, or an import) is
  * checked as a set, and either every SIM in it can start (state inventory or failed, no
- * pending action, its import's vendor CA configured) and the batch, one item per SIM, the
+ * pending action or keyset rotation, its import's vendor CA configured) and the batch, one item per SIM, the
  * SIMs' move to `provisioning` and the first key-generation jobs are written in one
  * transaction, or nothing is written and the caller gets the reasons.
  */
@@ -30,6 +30,9 @@ export const CHUNK = 250;
 export const MAX_BATCH = 2_000_000;
 const DEFAULT_DEADLINE_SECONDS = 3600;
 const EXAMPLES = 20;
+/** A SIM whose OTA keyset is being replaced (PUT KEY in flight): no other command until it settles. */
+const ROTATING = (alias: string) =>
+  `EXISTS (SELECT 1 FROM keyset_rotations r WHERE r.iccid = ${alias}.iccid AND r.state NOT IN ('completed', 'failed'))`;
 
 /** The SQL condition selecting the batch's SIMs (alias `s`), its parameters numbered from $`first`. */
 function condition(selector: BatchSelector, first: number): { where: string; params: unknown[] } {
@@ -56,7 +59,7 @@ export async function createBatch(svc: Services, principal: Principal, request: 
     const summary = (await client.query<{ n: number; blocked: number; tenants: number }>(
       `WITH sel AS (SELECT s.iccid, s.state, s.pending_action, s.tenant_id FROM sims s WHERE ${where} FOR UPDATE)
        SELECT count(*)::int AS n,
-              count(*) FILTER (WHERE state NOT IN ('inventory', 'failed') OR pending_action IS NOT NULL)::int AS blocked,
+              count(*) FILTER (WHERE state NOT IN ('inventory', 'failed') OR pending_action IS NOT NULL OR ${ROTATING('sel')})::int AS blocked,
               count(DISTINCT tenant_id)::int AS tenants
          FROM sel`,
       params,
@@ -99,11 +102,11 @@ async function checkSelection(
   if (summary.n === 0) throw new ApiError('BATCH_EMPTY', 'the selection holds no SIM');
   if (summary.n > MAX_BATCH) throw new ApiError('BATCH_TOO_LARGE', `${summary.n} SIMs; a batch holds at most ${MAX_BATCH}`);
   if (summary.blocked > 0) {
-    const examples = (await client.query<{ iccid: string; state: string; pendingAction: string | null }>(
-      `SELECT s.iccid, s.state, s.pending_action AS "pendingAction" FROM sims s
-        WHERE ${where} AND (s.state NOT IN ('inventory', 'failed') OR s.pending_action IS NOT NULL) ORDER BY s.iccid LIMIT ${EXAMPLES}`,
+    const examples = (await client.query<{ iccid: string; state: string; pendingAction: string | null; rotating: boolean }>(
+      `SELECT s.iccid, s.state, s.pending_action AS "pendingAction", ${ROTATING('s')} AS rotating FROM sims s
+        WHERE ${where} AND (s.state NOT IN ('inventory', 'failed') OR s.pending_action IS NOT NULL OR ${ROTATING('s')}) ORDER BY s.iccid LIMIT ${EXAMPLES}`,
       params)).rows;
-    throw new ApiError('SIMS_NOT_PROVISIONABLE', `${summary.blocked} of ${summary.n} SIMs are not in inventory or failed (or carry a pending action)`, {
+    throw new ApiError('SIMS_NOT_PROVISIONABLE', `${summary.blocked} of ${summary.n} SIMs are not in inventory or failed (or carry a pending action or a keyset rotation)`, {
       blocked: summary.blocked, examples,
     });
   }

@@ -99,8 +99,11 @@ export function configureKeysetRotation(settings: Partial<RotationSettings>): vo
 // ---------------------------------------------------------------------------------------
 // The request
 
+/**
+ * Record a rotation and its job (202). No SMSC is needed here: the API and the workers may be
+ * different processes; the job waits for a worker with an OTA gateway.
+ */
 export async function requestKeysetRotation(svc: Services, principal: Principal, iccid: string, body: { keysetIndex?: number }): Promise<Job> {
-  if (!svc.ota) throw new ApiError('OTA_UNAVAILABLE', 'this server has no SMSC to send PUT KEY through');
   const job = await withTransaction(svc.pool, async (client) => {
     const sim = await lockSim(client, iccid);
     if (!sim || !canAccessTenant(principal, sim.tenantId)) throw new ApiError('SIM_NOT_FOUND', `no SIM ${iccid}`);
@@ -200,7 +203,7 @@ export async function runKeysetRotationJob(svc: Services, jobId: string): Promis
       case 'no-gateway':
         // This worker has no SMSC; one that has may take it (or this one once it binds).
         svc.log.warn({ jobId }, 'keyset rotation waits for an OTA gateway');
-        await runLater(svc, jobId, 5);
+        await runLater(svc, jobId, 10);
         return;
     }
   }

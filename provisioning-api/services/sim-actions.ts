@@ -5,6 +5,7 @@
  * (DeviceRegistry.setStatus), both confirmed before the SIM's state changes (lifecycle/).
  */
 import { withTransaction } from '../db/pool.js';
+import { openRotationForSim } from '../db/repositories/keyset-rotations.js';
 import { failJob, insertJob, lockJob, startJob, succeedJob, type Job } from '../db/repositories/jobs.js';
 import { beginEffects, clearPendingAction, deviceOf, getEffects, LifecycleEffectsError } from '../lifecycle/index.js';
 import { OtaRequestError } from '../smpp/ota-gateway.js';
@@ -31,6 +32,9 @@ export async function requestSimAction(svc: Services, principal: Principal, icci
         state: sim.state, allowedActions: allowedActions(sim.state),
       });
     }
+    // A PUT KEY in flight: a command now might be secured with keys the card is replacing.
+    const rotation = await openRotationForSim(client, iccid);
+    if (rotation) throw new ApiError('ROTATION_OPEN', `SIM ${iccid} has a keyset rotation under way`, { jobId: rotation.jobId, rotationState: rotation.state });
     const job = await insertJob(client, { tenantId: principal.tenantId, createdBy: principal.keyId, kind: JOB_KIND[action], input: { iccid, action } });
     await setPendingAction(client, iccid, action, job.id);
     await svc.queue.enqueue(client, job.kind, job.id);

@@ -323,9 +323,10 @@ export class OtaGateway extends EventEmitter {
       const recent = (await recentOtaMessagesForHandset(this.options.pool, msisdn, tar, 3))[0];
       // An unsecured PoR (RHL 0A, no CC) has its status in clear at offset 15: 02 after the
       // command was answered is the card refusing a copy of it.
-      const counterLow = userData.length > 15 && userData[5] === 0x0a && userData[15] === POR_COUNTER_LOW;
+      const unsecuredStatus = userData.length > 15 && userData[5] === 0x0a ? userData[15]! : null;
+      const counterLow = unsecuredStatus === POR_COUNTER_LOW;
       const outcome = recent && (recent.attempts > 1 || counterLow) ? 'duplicate' : candidates.length > 0 ? 'invalid' : 'unmatched';
-      return this.recordInbound({ msisdn, tar, outcome, otaMessageId: recent?.id ?? null, porStatus: null, userData, detail: match.detail });
+      return this.recordInbound({ msisdn, tar, outcome, otaMessageId: recent?.id ?? null, porStatus: unsecuredStatus, userData, detail: match.detail });
     }
     if (match.kind === 'unsecured-error' && match.por.status === POR_COUNTER_LOW) {
       // TS 102 225 §5.2 status 02 carries no counter: it may be the card refusing a copy of a

@@ -107,6 +107,8 @@ const routes = (): Route[] => [
   { method: 'GET', url: '/v1/provisioning-batches', roles: ['operator-admin', 'carrier-ops', 'auditor'], operatorOnly: true },
   { method: 'GET', url: `/v1/provisioning-batches/${batchId}`, roles: ['operator-admin', 'carrier-ops', 'auditor'], operatorOnly: true },
   { method: 'GET', url: `/v1/devices/${deviceAddress}`, roles: ALL },
+  { method: 'GET', url: `/v1/sims/${simA}/ota-commands`, roles: ALL, ownedByA: true },
+  { method: 'POST', url: `/v1/sims/${simA}/ota-keysets/rotate`, roles: ['operator-admin', 'carrier-ops'], operatorOnly: true },
 ];
 
 async function call(route: Route, headers: Record<string, string>) {

@@ -23,13 +23,17 @@ export const otaKeysetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         'no pending action (409 ILLEGAL_TRANSITION / ACTION_PENDING); one rotation at a time per SIM (409 ROTATION_OPEN). ' +
         '`keysetIndex` defaults to the SIM\'s lowest. Keys are never returned.',
       params: Type.Object({ iccid: Iccid }),
-      body: Type.Optional(Type.Object({
+      body: Type.Object({
         keysetIndex: Type.Optional(Type.Integer({ minimum: 1, maximum: 15, description: 'Key index of the keyset to replace' })),
-      }, { additionalProperties: false })),
-      response: { 202: Type.Ref('Job'), ...errorResponses(404, 409, 422, 503) },
+      }, { additionalProperties: false, description: 'Optional: a request without a body rotates the lowest keyset' }),
+      response: { 202: Type.Ref('Job'), ...errorResponses(404, 409, 422) },
+    },
+    // The body is optional: no body (and no content type) is an empty object.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
     },
   }, async (request, reply) => {
-    const body = request.body ?? {};
+    const body = request.body;
     const job = await requestKeysetRotation(services, principalOf(request), request.params.iccid, body.keysetIndex === undefined ? {} : { keysetIndex: body.keysetIndex });
     return reply.code(202).header('location', `/v1/jobs/${job.id}`).send(presentJob(job));
   });
