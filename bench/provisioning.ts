@@ -154,9 +154,10 @@ export const benchmark: Benchmark = {
           cpuAt.done = cpu();
           break;
         }
-        if (now - lastPrint > 10_000) {
+        if (now - lastPrint > Number(process.env.PROVISIONING_BENCH_PRINT_MS ?? 10_000)) {
           lastPrint = now;
-          process.stderr.write(`  ... ${b.state}: ${b.keyed.toLocaleString('en-US')} keyed, ${b.done.toLocaleString('en-US')} done after ${((now - t1) / 1000).toFixed(0)} s\n`);
+          const m = (await pool.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM ota_messages GROUP BY 1 ORDER BY 1`)).rows.map((r) => `${r.state} ${r.n}`).join(", ");
+          process.stderr.write(`  ... ${b.state}: ${b.keyed.toLocaleString("en-US")} keyed, ${b.done.toLocaleString("en-US")} done after ${((now - t1) / 1000).toFixed(1)} s; OTA: ${m}; gateway ${JSON.stringify(backend.ota?.counts)}\n`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -43,6 +43,8 @@ over SMPP as the SMSC's radio network. Card states are saved under --dir.
   --offline-ms MS          offline handsets come back after MS (default never)
   --latency-ms MIN[:MAX]   air-interface latency per SMS, uniform (default 0)
   --max-live N             card objects held in memory (default 10000)
+  --mo-window N             MO submit_sm outstanding (default 1000): a handset's PoR must not
+                           wait behind the MT backlog the SMSC keeps pushing
   --personalise            personalise every card of the file before reporting ready (the
                            card factory's run; otherwise each card is made on its first SMS)
 `;
@@ -144,7 +146,7 @@ async function fleet(argv: string[]): Promise<number> {
   const { values: v } = args(argv, {
     smsc: { type: 'string' }, 'system-id': { type: 'string' }, password: { type: 'string' }, tls: { type: 'boolean' }, 'tls-ca': { type: 'string' },
     'vendor-file': { type: 'string' }, 'vendor-ca': { type: 'string' }, dir: { type: 'string' }, offline: { type: 'string' },
-    'offline-ms': { type: 'string' }, 'latency-ms': { type: 'string' }, 'max-live': { type: 'string' }, personalise: { type: 'boolean' },
+    'offline-ms': { type: 'string' }, 'latency-ms': { type: 'string' }, 'max-live': { type: 'string' }, personalise: { type: 'boolean' }, 'mo-window': { type: 'string' },
   });
   const smscAt = v.smsc as string | undefined;
   const m = smscAt ? /^(.+):(\d+)$/.exec(smscAt) : null;
@@ -156,7 +158,10 @@ async function fleet(argv: string[]): Promise<number> {
   const latency = pair(v['latency-ms'] as string | undefined, 'latency-ms');
   const tls = v.tls ? { ...(v['tls-ca'] ? { ca: readFileOrFail(v['tls-ca'] as string, 'TLS CA') } : {}), servername: m[1]! } : undefined;
   const f = await Fleet.start({
-    smsc: { host: m[1]!, port: Number(m[2]), systemId: (v['system-id'] as string | undefined) ?? 'fleet', password: (v.password as string | undefined) ?? 'fleet', ...(tls ? { tls } : {}) },
+    smsc: {
+      host: m[1]!, port: Number(m[2]), systemId: (v['system-id'] as string | undefined) ?? 'fleet', password: (v.password as string | undefined) ?? 'fleet',
+      window: num(v['mo-window'] as string | undefined, 'mo-window', 1) ?? 1000, ...(tls ? { tls } : {}),
+    },
     vendorFile: v['vendor-file'] as string,
     vendorCa: vendorCaAt((v['vendor-ca'] as string | undefined) ?? `${dir}/vendor-ca.json`),
     dir,

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<{ command: Subcommand }>> = {
   sim: () => import('./sim.js'),
   ota: () => import('./ota.js'),
   card: () => import('./card.js'),
+  demo: () => import('./demo.js'),
   'ota-demo': () => import('./ota-demo.js'),
 };
 

@@ -34,6 +34,11 @@ export interface BackendOptions {
   chain?: ChainSettings;
   /** The SMSC to send OTA through; none: no OTA is sent (commands stay queued). */
   ota?: OtaSettings;
+  /**
+   * Runs once the workers are up, before the HTTP API listens, so /healthz answers 200 only
+   * after it (`simchain start` imports its embedded fleet's inventory here).
+   */
+  beforeHttp?: (parts: { pool: Pool; services: Services }) => Promise<void>;
 }
 
 export interface Backend {
@@ -143,6 +148,13 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       async stop() {
         await stopWorkers();
       },
+    },
+    {
+      name: 'before-http',
+      async start() {
+        await options.beforeHttp?.({ pool: pool!, services: services! });
+      },
+      async stop() {},
     },
     {
       name: 'http',

@@ -5,6 +5,13 @@
  * SMSC keeps what it has not been answered for, so a restart of this process loses nothing:
  * the parts come again. Parts that stay incomplete are answered with a temporary error after
  * `holdMs`, which makes the SMSC send them again later.
+ *
+ * Holding is bounded (`maxHeld` messages): an SMSC sends parts of many messages interleaved,
+ * and once its window towards us is full of held first parts whose later parts queue behind
+ * them, nothing moves until the holds expire. Past the bound, a part is answered as soon as it
+ * is buffered; if this process then dies before the last part, that PoR is lost, as one lost
+ * in the network would be, and the command's owner recovers as for a missing PoR (it expires
+ * and is sent again or probed).
  */
 import { ConcatReassembler, concatKey, findConcat, splitUdh, type ReassembledMessage } from '../../sim-applet/index.js';
 import { SMPP_STATUS } from './errors.js';
@@ -20,7 +27,7 @@ export class MoReassembly {
   /** Keys of messages handled lately (insertion order is age), to answer late copies of their parts. */
   private readonly done = new Map<string, number>();
 
-  constructor(private readonly holdMs = 30_000) {}
+  constructor(private readonly holdMs = 30_000, private readonly maxHeld = 64) {}
 
   /** Whether this user data is one part of several. */
   static isPart(userData: Uint8Array): boolean {
@@ -44,7 +51,10 @@ export class MoReassembly {
       if (status !== undefined && !this.held.has(result.key)) return Promise.resolve(status);
       return this.hold(result.key);
     }
-    if (result.status === 'pending') return this.hold(result.pending.key);
+    if (result.status === 'pending') {
+      if (!this.held.has(result.pending.key) && this.held.size >= this.maxHeld) return Promise.resolve(SMPP_STATUS.ESME_ROK);
+      return this.hold(result.pending.key);
+    }
     const message = result.message;
     const key = message.concat ? concatKey(originator, message.concat.refBits, message.concat.ref) : null;
     return complete(message).then(
