@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createLogger, formatMasterKeyring, importDirect, startBackend, type Config } from '../provisioning-api/index.js';
+import { createLogger, formatMasterKeyring, importDirect, setVendorCa, startBackend, type Config } from '../provisioning-api/index.js';
 import { createBatch } from '../provisioning-api/provisioning/batches.js';
 import { createVendorCa, inventory, vendorCaToPem } from '../sim-applet/index.js';
 import { startAnvil } from '../simulators/chain/index.js';
@@ -125,7 +125,7 @@ export const benchmark: Benchmark = {
       const sha = createHash('sha256').update(readFileSync(vendorFile)).digest();
       const imported = await importDirect({ pool, keyring: backend.services.keyring, tenantId: operator.tenantId, open: () => createReadStream(vendorFile), sha256: sha });
       if (imported.outcome !== 'completed') throw new Error(`import: ${imported.outcome}`);
-      await pool.query('UPDATE sim_imports SET vendor_ca_certificate = $2 WHERE id = $1', [imported.importId, Buffer.from(vendorCa.certificate)]);
+      await setVendorCa(pool, imported.importId, Buffer.from(vendorCa.certificate));
       const t1 = Date.now();
 
       // Stages 2-4: one batch of every SIM, through the provisioning workers.

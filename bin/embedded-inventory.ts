@@ -12,6 +12,8 @@ import {
   getOperatorTenant,
   getSimImport,
   getSimImportByHash,
+  getVendorCa,
+  setVendorCa,
   importDirect,
   type Pool,
   type Services,
@@ -33,12 +35,6 @@ export interface InventoryOutcome {
   /** Seconds this call spent importing (0 when it found the import). */
   seconds: number;
 }
-
-const queries = {
-  vendorCaConfigured: 'SELECT vendor_ca_certificate IS NOT NULL AS configured FROM sim_imports WHERE id = $1',
-  // What PUT /v1/sim-imports/{id}/vendor-ca stores: the certificate's DER.
-  setVendorCa: 'UPDATE sim_imports SET vendor_ca_certificate = $2 WHERE id = $1',
-};
 
 async function sha256Of(file: string): Promise<Buffer> {
   const hash = createHash('sha256');
@@ -88,7 +84,6 @@ export async function ensureInventory(backend: BackendParts, file: string, caPem
   imp = imp === null ? await importFile(backend, file, sha256, onProgress) : await untilLoaded(backend, imp.id);
   if (imp.state === 'rejected') throw rejected(file, imp);
   const seconds = imported ? (performance.now() - started) / 1000 : 0;
-  const configured = (await backend.pool.query<{ configured: boolean }>(queries.vendorCaConfigured, [imp.id])).rows[0]?.configured;
-  if (!configured) await backend.pool.query(queries.setVendorCa, [imp.id, Buffer.from(new X509Certificate(caPem).raw)]);
+  if (!(await getVendorCa(backend.pool, imp.id))) await setVendorCa(backend.pool, imp.id, Buffer.from(new X509Certificate(caPem).raw));
   return { importId: imp.id, rowCount: imp.rowCount, imported, seconds };
 }

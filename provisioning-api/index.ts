@@ -9,7 +9,7 @@ export { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 export { rewrapDataKeys, loadDataKey } from './db/repositories/data-keys.js';
 export { getOperatorTenant, getTenantByName, insertTenant, type Tenant } from './db/repositories/tenants.js';
 export { getSim, setSimState, type Sim } from './db/repositories/sims.js';
-export { getSimImport, getSimImportByHash, type SimImport } from './db/repositories/sim-imports.js';
+export { getSimImport, getSimImportByHash, getVendorCa, setVendorCa, type SimImport } from './db/repositories/sim-imports.js';
 export { getJob, type Job } from './db/repositories/jobs.js';
 export {
   enqueueOutbox, claimOutbox, moveOutbox, outboxForJob, outboxForSubject, OutboxTransitionError,

@@ -16,6 +16,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isChainError } from '../chain/errors.js';
+import { getVendorCa } from '../db/repositories/sim-imports.js';
 import { QUEUES } from '../jobs/queue.js';
 import type { OtaSettled } from '../smpp/ota-gateway.js';
 import type { Services } from '../services/context.js';
@@ -185,8 +186,7 @@ export class Provisioner {
   private caOf(importId: string): Promise<X509Certificate | null> {
     const cached = this.cas.get(importId);
     if (cached && Date.now() - cached.at < 60_000) return cached.der;
-    const der = this.svc.pool.query<{ der: Buffer | null }>('SELECT vendor_ca_certificate AS der FROM sim_imports WHERE id = $1', [importId])
-      .then((r) => (r.rows[0]?.der ? new X509Certificate(r.rows[0].der) : null));
+    const der = getVendorCa(this.svc.pool, importId).then((d) => (d ? new X509Certificate(d) : null));
     der.catch(() => this.cas.delete(importId));
     this.cas.set(importId, { at: Date.now(), der });
     return der;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { id as keccakId } from 'ethers';
 import { createVendorCa, inventory } from '../../sim-applet/index.js';
 import {
-  createApiKey, createLogger, formatMasterKeyring, insertTenant, loadImport, MasterKeyring, receiveImport, startJobQueue,
+  createApiKey, createLogger, formatMasterKeyring, insertTenant, loadImport, MasterKeyring, receiveImport, setVendorCa, startJobQueue,
 } from '../../provisioning-api/index.js';
 import { createBatch } from '../../provisioning-api/provisioning/batches.js';
 import { connectChain } from '../../provisioning-api/chain/index.js';
@@ -48,7 +48,7 @@ t.test('a batch survives killed workers, a killed SMSC and a stopped chain node'
   const staged = await receiveImport({ pool: db.pool, keyring, tenantId: operator.id, source: [Buffer.from(text)] });
   if (staged.outcome !== 'staged') throw new Error(staged.outcome);
   await loadImport(db.pool, staged.importId);
-  await db.pool.query('UPDATE sim_imports SET vendor_ca_certificate = $2 WHERE id = $1', [staged.importId, Buffer.from(vendorCa.certificate)]);
+  await setVendorCa(db.pool, staged.importId, Buffer.from(vendorCa.certificate));
 
   // The network: SMSC in its own process, the fleet, anvil with its state on disk.
   let smsc: Child | null = null;

@@ -84,3 +84,13 @@ export function stagingTable(importId: string): string {
   if (!/^[0-9a-f-]{36}$/.test(importId)) throw new Error('import id is not a uuid');
   return `sim_import_staging."${importId}"`;
 }
+
+/** The card vendor's CA certificate (DER) configured for an import, or null. */
+export async function getVendorCa(db: Queryable, importId: string): Promise<Buffer | null> {
+  return (await db.query<{ der: Buffer | null }>('SELECT vendor_ca_certificate AS der FROM sim_imports WHERE id = $1', [importId])).rows[0]?.der ?? null;
+}
+
+/** Configure (or replace) the card vendor's CA certificate (DER) of an import. */
+export async function setVendorCa(db: Queryable, importId: string, der: Buffer): Promise<void> {
+  await db.query('UPDATE sim_imports SET vendor_ca_certificate = $2 WHERE id = $1', [importId, der]);
+}

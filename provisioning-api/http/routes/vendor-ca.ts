@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getSimImport } from '../../db/repositories/sim-imports.js';
+import { getSimImport, getVendorCa, setVendorCa } from '../../db/repositories/sim-imports.js';
 import { ApiError } from '../../domain/errors.js';
 import { canAccessTenant, OPERATOR_READERS, OPERATOR_STAFF } from '../../domain/roles.js';
 import type { Services } from '../../services/context.js';
@@ -61,7 +61,7 @@ export const vendorCaRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     const imported = await getSimImport(pool, request.params.importId);
     if (!imported || !canAccessTenant(principalOf(request), imported.tenantId)) throw new ApiError('IMPORT_NOT_FOUND', `no import ${request.params.importId}`);
     const der = parseVendorCaPem(request.body.certificate);
-    await pool.query('UPDATE sim_imports SET vendor_ca_certificate = $2 WHERE id = $1', [imported.id, der]);
+    await setVendorCa(pool, imported.id, der);
     return describe(imported.id, der);
   });
 
@@ -77,8 +77,8 @@ export const vendorCaRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   }, async (request) => {
     const imported = await getSimImport(pool, request.params.importId);
     if (!imported || !canAccessTenant(principalOf(request), imported.tenantId)) throw new ApiError('IMPORT_NOT_FOUND', `no import ${request.params.importId}`);
-    const row = (await pool.query<{ der: Buffer | null }>('SELECT vendor_ca_certificate AS der FROM sim_imports WHERE id = $1', [imported.id])).rows[0];
-    if (!row?.der) throw new ApiError('VENDOR_CA_MISSING', `import ${imported.id} has no vendor CA certificate`);
-    return describe(imported.id, row.der);
+    const der = await getVendorCa(pool, imported.id);
+    if (!der) throw new ApiError('VENDOR_CA_MISSING', `import ${imported.id} has no vendor CA certificate`);
+    return describe(imported.id, der);
   });
 };
