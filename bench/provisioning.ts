@@ -60,8 +60,8 @@ function peakRssMb(pid: number): number {
 }
 
 /** A `simchain` subcommand in its own process; resolves with its first stdout line as JSON. */
-async function spawnReady(args: string[]): Promise<{ pid: number; ready: Record<string, unknown>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [SIMCHAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<{ pid: number; ready: Record<string, unknown>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArgs, SIMCHAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as Record<string, unknown>));
@@ -100,7 +100,7 @@ export const benchmark: Benchmark = {
       const port = Number(smsc.ready.port);
       const personaliseStart = Date.now();
       const fleet = await spawnReady(['sim', 'fleet', '--smsc', `127.0.0.1:${port}`, '--vendor-file', vendorFile, '--vendor-ca', join(dir, 'vendor-ca.json'),
-        '--dir', join(dir, 'cards'), '--personalise', '--max-live', '20000']);
+        '--dir', join(dir, 'cards'), '--personalise', '--max-live', '20000'], process.env.PROVISIONING_BENCH_FLEET_NODE_ARGS?.split(' ').filter(Boolean));
       cleanups.push(() => fleet.stop());
       console.log(`  card factory (not timed): ${SIMS.toLocaleString('en-US')} cards personalised in ${((Date.now() - personaliseStart) / 1000).toFixed(0)} s`);
 
