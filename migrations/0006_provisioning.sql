@@ -77,6 +77,8 @@ CREATE UNIQUE INDEX provisioning_items_open_sim ON provisioning_items (iccid)
 CREATE INDEX provisioning_items_work ON provisioning_items (state, not_before)
   WHERE state IN ('queued', 'keygen-sent', 'anchored', 'identity-sent');
 CREATE INDEX provisioning_items_ota ON provisioning_items (ota_message_id) WHERE ota_message_id IS NOT NULL;
+-- A batch's counts per state, and "is anything of this batch still in state X" probes.
+CREATE INDEX provisioning_items_batch_state ON provisioning_items (batch_id, state);
 
 -- The device identity of a provisioned SIM: the address of the key its card generated,
 -- bound on chain to the SIM's salted IMSI commitment by its batch's Merkle root.

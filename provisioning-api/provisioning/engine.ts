@@ -22,6 +22,7 @@ import type { OtaSettled } from '../smpp/ota-gateway.js';
 import type { Services } from '../services/context.js';
 import { MAX_ATTEMPTS } from '../domain/provisioning.js';
 import { runAnchorJob } from './anchor.js';
+import { CHUNK } from './batches.js';
 import { collectSettled, completeIfPushed, dispatchStep, keygenOpen, type StepJob, type StepName } from './steps.js';
 
 export interface ProvisionerOptions {
@@ -83,14 +84,18 @@ export class Provisioner {
     try {
       if (this.inFlight.size < window / 2) {
         const stalled = (await svc.pool.query<{ batchId: string; state: string; iccids: string[] }>(
-          `SELECT batch_id AS "batchId", state, (array_agg(iccid ORDER BY iccid))[1:250] AS iccids
-             FROM provisioning_items
-            WHERE state IN ('queued', 'anchored') AND not_before < now() - make_interval(secs => $1) AND updated_at < now() - make_interval(secs => $1)
-            GROUP BY batch_id, state LIMIT 4`,
+          `SELECT "batchId", state, array_agg(iccid) AS iccids
+             FROM (SELECT batch_id AS "batchId", state, iccid FROM provisioning_items
+                    WHERE state IN ('queued', 'anchored') AND not_before < now() - make_interval(secs => $1) AND updated_at < now() - make_interval(secs => $1)
+                    LIMIT 1000) stalled
+            GROUP BY "batchId", state`,
           [this.options.stalledSeconds ?? 20],
         )).rows;
         for (const s of stalled) {
-          await this.step(s.state === 'queued' ? 'keygen' : 'identity', { batchId: s.batchId, iccids: s.iccids });
+          // Sent in chunks of what one step job carries.
+          for (let i = 0; i < s.iccids.length; i += CHUNK) {
+            await this.step(s.state === 'queued' ? 'keygen' : 'identity', { batchId: s.batchId, iccids: s.iccids.slice(i, i + CHUNK) });
+          }
         }
       }
       const batches = (await svc.pool.query<{ id: string }>(

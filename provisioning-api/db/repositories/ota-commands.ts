@@ -3,33 +3,11 @@
  * of ota_messages newest first with their SMS submissions and receipts. The packets' user data
  * (ciphered, but the card's business only) is not read.
  */
-import type { OtaMessageState, OtaSubmission } from './ota-messages.js';
+import type { OtaMessage, OtaSubmission } from './ota-messages.js';
 import type { Queryable } from '../pool.js';
 
-export interface OtaCommandRow {
-  id: string;
-  iccid: string;
-  msisdn: string;
-  tar: string;
-  keysetIndex: number;
-  cntr: number;
-  spi: string;
-  state: OtaMessageState;
-  partCount: number;
-  deliveredParts: number[];
-  attempts: number;
-  porStatus: number | null;
-  porCcValid: boolean | null;
-  porData: Buffer | null;
-  lastError: string | null;
-  jobId: string | null;
-  expiresAt: Date;
-  queuedAt: Date;
-  submittedAt: Date | null;
-  deliveredAt: Date | null;
-  porAt: Date | null;
-  finishedAt: Date | null;
-}
+/** An OTA message as the operator reads it: the row without its packets (only how many SMS parts). */
+export type OtaCommandRow = Omit<OtaMessage, 'userData' | 'outboxId'> & { partCount: number };
 
 export const otaCommandQueries = {
   page: `SELECT id::text, iccid, msisdn, tar, keyset_index AS "keysetIndex", cntr::float8 AS cntr, spi, state,
