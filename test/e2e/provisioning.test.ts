@@ -158,3 +158,27 @@ t.test('a batch refuses SIMs whose import has no vendor CA, and a card that give
   t.equal(second.counts.done, 1);
   t.equal((await stack.db.pool.query(`SELECT state FROM sims WHERE iccid = $1`, [offline.iccid])).rows[0].state, 'active');
 });
+
+t.test('at the deadline, SIMs still without a key are failed and the batch anchors the rest', async (t) => {
+  const stack = await startStack({ cards: 4, porTimeoutSeconds: 120, firstSerial: 12_000 });
+  const importId = await stack.importInventory();
+  const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string }>('SELECT iccid, msisdn FROM sims ORDER BY iccid')).rows;
+  const late = sims[3]!;
+  // Offline for longer than the batch may wait: the SMSC keeps its command, no PoR comes.
+  stack.fleet.setOnline(late.msisdn, false);
+  const created = await stack.api('POST', '/v1/provisioning-batches', { importId, deadlineSeconds: 10 });
+  t.equal(created.status, 202);
+  const keyed = await until('the others keyed', async () => {
+    const b = (await stack.api('GET', `/v1/provisioning-batches/${created.body.id}`)).body;
+    return b.counts.keyed === 3 ? b : null;
+  });
+  t.equal(keyed.state, 'keygen', 'the batch waits for its last SIM until the deadline');
+  t.equal(keyed.counts['keygen-sent'], 1);
+  const done = await waitBatch(stack, created.body.id);
+  t.equal(done.state, 'completed');
+  t.equal(done.counts.done, 3);
+  t.match(done.failures, [{ iccid: late.iccid, state: 'failed', code: 'DEADLINE' }]);
+  t.equal(done.chain.leafCount, 3, 'the late SIM is not in the tree');
+  t.ok(new Date(done.keygenFinishedAt).getTime() >= new Date(done.deadlineAt).getTime() - 1000, 'anchored at the deadline, not before');
+  t.equal((await stack.db.pool.query('SELECT state FROM sims WHERE iccid = $1', [late.iccid])).rows[0].state, 'failed');
+});
