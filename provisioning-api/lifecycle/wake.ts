@@ -7,7 +7,6 @@
 import type { PoolClient } from '../db/pool.js';
 import { QUEUES } from '../jobs/queue.js';
 import type { Services } from '../services/context.js';
-import type { OtaGateway, OtaSettled } from '../smpp/ota-gateway.js';
 
 /** What a check job carries: the effects' `seq` it was scheduled under, or `wake` (take over the checks now). */
 export interface LifecycleCheck {
@@ -28,28 +27,9 @@ export function wake(svc: Services, jobId: string): void {
     .catch(() => undefined);
 }
 
-const MAX_WATCHED = 10_000;
-const watched = new WeakMap<OtaGateway, Map<string, string>>();
-
 /** Wake the job when this process's gateway settles the message (PoR, expiry, failure). */
 export function watchOta(svc: Services, otaMessageId: string, jobId: string): void {
-  const gateway = svc.ota;
-  if (!gateway) return;
-  let byMessage = watched.get(gateway);
-  if (!byMessage) {
-    const map = new Map<string, string>();
-    byMessage = map;
-    watched.set(gateway, map);
-    gateway.on('settled', (s: OtaSettled) => {
-      const job = map.get(s.id);
-      if (job === undefined) return;
-      map.delete(s.id);
-      wake(svc, job);
-    });
-  }
-  // A PoR matched by another process never settles here: forget the oldest beyond the cap.
-  if (byMessage.size >= MAX_WATCHED) byMessage.delete(byMessage.keys().next().value!);
-  byMessage.set(otaMessageId, jobId);
+  svc.ota?.watch(otaMessageId, () => wake(svc, jobId));
 }
 
 /** Wake the job when this process's signer has the transaction confirmed (or failed). */

@@ -34,6 +34,7 @@ import {
   inventory,
   porStatusName,
   putKeyApdu,
+  swHex,
   type CompactResponse,
   type OperatorKeyset,
   type OtaAlgorithm,
@@ -64,7 +65,6 @@ import { QUEUES } from '../jobs/queue.js';
 import { canAccessTenant, type Principal } from '../domain/roles.js';
 import type { SimState } from '../domain/sim-lifecycle.js';
 import { KeysetSealer, openKeysets } from '../secrets/keyset-cipher.js';
-import type { OtaGateway, OtaSettled } from '../smpp/ota-gateway.js';
 import type { Services } from './context.js';
 
 type InventoryKeyset = inventory.InventoryKeyset;
@@ -376,50 +376,23 @@ function freshKeyset(current: InventoryKeyset): InventoryKeyset {
   return { ...current, kic: like(current.kic), kid: like(current.kid), kik: like(current.kik) };
 }
 
-function swHex(sw: number): string {
-  return sw.toString(16).padStart(4, '0');
-}
-
 /** What the job shows: where the rotation stands and which OTA messages carried it (never keys). */
 export function summary(r: KeysetRotation): Record<string, unknown> {
   return {
     rotationId: r.id, iccid: r.iccid, keysetIndex: r.keysetIndex, state: r.state, provenBy: r.provenBy,
     otaMessageIds: r.otaMessageIds, probeRounds: r.probeRounds,
-    porStatus: r.porStatus, sw: r.sw === null ? null : swHex(r.sw),
+    porStatus: r.porStatus, sw: r.sw === null ? null : swHex(r.sw).toLowerCase(),
     failureCode: r.failureCode, failureReason: r.failureReason,
   };
 }
 
-// ---------------------------------------------------------------------------------------
 // Waiting for a PoR: the database is the truth (any process may have received it); the
-// gateway's 'settled' event only wakes the wait early. One listener per gateway, however
-// many rotations wait.
-
-const waiters = new WeakMap<OtaGateway, Map<string, Set<() => void>>>();
-
-function onSettled(ota: OtaGateway, id: string, wake: () => void): () => void {
-  let byId = waiters.get(ota);
-  if (!byId) {
-    const map = new Map<string, Set<() => void>>();
-    byId = map;
-    waiters.set(ota, map);
-    ota.on('settled', (s: OtaSettled) => {
-      for (const w of map.get(s.id) ?? []) w();
-    });
-  }
-  const set = byId.get(id) ?? new Set();
-  set.add(wake);
-  byId.set(id, set);
-  return () => {
-    set.delete(wake);
-    if (set.size === 0) byId.delete(id);
-  };
-}
+// gateway's watch only wakes the wait early.
 
 /** Whether OTA message `id` is closed (PoR, expired, failed) before `deadline` (epoch ms). */
 async function waitUntilClosed(svc: Services, id: string, deadline: number): Promise<boolean> {
   let wake: () => void = () => undefined;
-  const off = svc.ota ? onSettled(svc.ota, id, () => wake()) : () => undefined;
+  const off = svc.ota ? svc.ota.watch(id, () => wake()) : () => undefined;
   try {
     for (;;) {
       const m = await getOtaMessage(svc.pool, id);

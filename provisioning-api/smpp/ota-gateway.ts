@@ -111,6 +111,7 @@ export interface OtaSettled {
 
 
 const ERROR_HELD_MS = 30_000;
+const MAX_WATCHES = 10_000;
 /** TS 102 225 §5.2.3 response status: counter low (a replay, or a copy). */
 const POR_COUNTER_LOW = 0x02;
 
@@ -129,9 +130,16 @@ export class OtaGateway extends EventEmitter {
   private stopped = false;
   private readonly active = new Set<Promise<unknown>>();
   readonly counts = { submitted: 0, receipts: 0, unknownReceipts: 0, pors: 0, inbound: 0 };
+  private readonly watchers = new Map<string, Set<(s: OtaSettled) => void>>();
 
   constructor(private readonly options: OtaGatewayOptions) {
     super();
+    this.on('settled', (s: OtaSettled) => {
+      const fns = this.watchers.get(s.id);
+      if (!fns) return;
+      this.watchers.delete(s.id);
+      for (const fn of fns) fn(s);
+    });
     this.keys = new SimKeysets(options.pool, options.keyring);
     this.esme = new Esme(options.smpp, (pdu) => this.inbound(pdu));
     const pool = options.pool;
@@ -153,6 +161,26 @@ export class OtaGateway extends EventEmitter {
       await insertInbound(pool, items);
       return items.map(() => undefined);
     }, b);
+  }
+
+  /**
+   * Call `fn` once when message `id` settles in this process (its PoR, an expiry, a failure);
+   * returns what cancels it. Only a wake-up: a PoR another process received settles there, so
+   * the database stays what a waiter reads. The oldest watches beyond 10,000 are dropped.
+   */
+  watch(id: string, fn: (s: OtaSettled) => void): () => void {
+    let fns = this.watchers.get(id);
+    if (!fns) {
+      if (this.watchers.size >= MAX_WATCHES) this.watchers.delete(this.watchers.keys().next().value!);
+      fns = new Set();
+      this.watchers.set(id, fns);
+    }
+    const set = fns;
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.watchers.get(id) === set) this.watchers.delete(id);
+    };
   }
 
   async start(): Promise<void> {
