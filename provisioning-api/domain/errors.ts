@@ -24,6 +24,7 @@ export const API_ERRORS = Object.freeze({
   ACTION_PENDING: { status: 409, title: 'Another action on this SIM is still being carried out' },
   ROTATION_OPEN: { status: 409, title: 'A keyset rotation of this SIM is still under way' },
   KEYSET_NOT_FOUND: { status: 422, title: 'The SIM has no OTA keyset with this index' },
+  PROVISIONING_OPEN: { status: 409, title: 'The SIM is being provisioned; its identity push has not finished' },
   SIMS_NOT_PROVISIONABLE: { status: 409, title: 'Some SIMs cannot be provisioned now; nothing was started' },
   VENDOR_CA_MISSING: { status: 409, title: 'The card vendor\'s CA certificate is not configured for an import of these SIMs' },
   VENDOR_CA_INVALID: { status: 422, title: 'Not a CA certificate in PEM' },

@@ -66,6 +66,7 @@ import { canAccessTenant, type Principal } from '../domain/roles.js';
 import type { SimState } from '../domain/sim-lifecycle.js';
 import { KeysetSealer, openKeysets } from '../secrets/keyset-cipher.js';
 import type { Services } from './context.js';
+import { openProvisioningOfSim } from '../db/repositories/provisioning.js';
 
 type InventoryKeyset = inventory.InventoryKeyset;
 
@@ -115,6 +116,9 @@ export async function requestKeysetRotation(svc: Services, principal: Principal,
     }
     const open = await openRotationForSim(client, iccid);
     if (open) throw rotationOpen(iccid, open);
+    // Its STORE DATA still in flight under the current keys: a PUT KEY now would race it.
+    const provisioning = await openProvisioningOfSim(client, iccid);
+    if (provisioning) throw new ApiError('PROVISIONING_OPEN', `SIM ${iccid} is still being provisioned (${provisioning.state})`, provisioning);
     const indexes = (await withSimKeysets(svc, client, iccid, (keysets) => keysets.map((k) => k.index))).sort((a, b) => a - b);
     const keysetIndex = body.keysetIndex ?? indexes[0]!;
     if (!indexes.includes(keysetIndex)) {

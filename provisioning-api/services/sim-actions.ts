@@ -6,6 +6,7 @@
  */
 import { withTransaction } from '../db/pool.js';
 import { openRotationForSim } from '../db/repositories/keyset-rotations.js';
+import { openProvisioningOfSim } from '../db/repositories/provisioning.js';
 import { failJob, insertJob, lockJob, startJob, succeedJob, type Job } from '../db/repositories/jobs.js';
 import { beginEffects, clearPendingAction, deviceOf, getEffects, LifecycleEffectsError } from '../lifecycle/index.js';
 import { OtaRequestError } from '../smpp/ota-gateway.js';
@@ -35,6 +36,9 @@ export async function requestSimAction(svc: Services, principal: Principal, icci
     // A PUT KEY in flight: a command now might be secured with keys the card is replacing.
     const rotation = await openRotationForSim(client, iccid);
     if (rotation) throw new ApiError('ROTATION_OPEN', `SIM ${iccid} has a keyset rotation under way`, { jobId: rotation.jobId, rotationState: rotation.state });
+    // An active SIM whose identity push is still in flight: one open command per card at a time.
+    const provisioning = await openProvisioningOfSim(client, iccid);
+    if (provisioning) throw new ApiError('PROVISIONING_OPEN', `SIM ${iccid} is still being provisioned (${provisioning.state})`, provisioning);
     const job = await insertJob(client, { tenantId: principal.tenantId, createdBy: principal.keyId, kind: JOB_KIND[action], input: { iccid, action } });
     await setPendingAction(client, iccid, action, job.id);
     await svc.queue.enqueue(client, job.kind, job.id);

@@ -182,3 +182,31 @@ t.test('at the deadline, SIMs still without a key are failed and the batch ancho
   t.ok(new Date(done.keygenFinishedAt).getTime() >= new Date(done.deadlineAt).getTime() - 1000, 'anchored at the deadline, not before');
   t.equal((await stack.db.pool.query('SELECT state FROM sims WHERE iccid = $1', [late.iccid])).rows[0].state, 'failed');
 });
+
+t.test('a card that never confirms its identity: no other command meanwhile, push-failed after its attempts, SIM active', async (t) => {
+  const stack = await startStack({ cards: 3, porTimeoutSeconds: 3, firstSerial: 15_000 });
+  const importId = await stack.importInventory();
+  const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string }>('SELECT iccid, msisdn FROM sims ORDER BY iccid')).rows;
+  const mute = sims[2]!;
+  const created = await stack.api('POST', '/v1/provisioning-batches', { importId });
+  // Its key comes back; then the handset goes away before its STORE DATA.
+  await until('the key of the mute SIM', async () =>
+    (await stack.db.pool.query(`SELECT 1 FROM provisioning_items WHERE iccid = $1 AND state = 'keyed'`, [mute.iccid])).rowCount === 1, 60_000);
+  stack.fleet.setOnline(mute.msisdn, false);
+  await until('its identity push under way', async () =>
+    (await stack.db.pool.query(`SELECT 1 FROM provisioning_items WHERE iccid = $1 AND state IN ('anchored', 'identity-sent')`, [mute.iccid])).rowCount === 1, 60_000);
+  const suspend = await stack.api('POST', `/v1/sims/${mute.iccid}/suspend`);
+  t.equal(suspend.status, 409, 'no lifecycle command while the identity push is open');
+  t.equal(suspend.body.code, 'PROVISIONING_OPEN');
+  const rotate = await stack.api('POST', `/v1/sims/${mute.iccid}/ota-keysets/rotate`, {});
+  t.equal(rotate.status, 409, 'no key rotation either');
+  t.equal(rotate.body.code, 'PROVISIONING_OPEN');
+  const done = await waitBatch(stack, created.body.id);
+  t.equal(done.state, 'completed');
+  t.equal(done.counts.done, 2);
+  t.match(done.failures, [{ iccid: mute.iccid, state: 'push-failed', code: 'NO_POR', attempts: 3 }]);
+  t.equal((await stack.db.pool.query('SELECT state FROM sims WHERE iccid = $1', [mute.iccid])).rows[0].state, 'active', 'its binding on chain stands: the SIM is active');
+  const device = (await stack.db.pool.query<{ address: string }>('SELECT address FROM devices WHERE iccid = $1', [mute.iccid])).rows[0]!;
+  t.equal((await stack.api('GET', `/v1/devices/${device.address}`)).status, 200);
+  t.equal((await stack.api('POST', `/v1/sims/${mute.iccid}/suspend`)).status, 202, 'once the push has ended, it can be suspended');
+});

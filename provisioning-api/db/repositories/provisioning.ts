@@ -100,3 +100,9 @@ export async function getDevice(db: Queryable, address: string): Promise<Device 
 export async function getDeviceOfSim(db: Queryable, iccid: string): Promise<Device | null> {
   return (await db.query<Device>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE iccid = $1`, [iccid])).rows[0] ?? null;
 }
+
+/** The SIM's provisioning still under way (a batch item not done, failed or push-failed), if any. */
+export async function openProvisioningOfSim(db: Queryable, iccid: string): Promise<{ batchId: string; state: ItemState } | null> {
+  return (await db.query<{ batchId: string; state: ItemState }>(
+    `SELECT batch_id AS "batchId", state FROM provisioning_items WHERE iccid = $1 AND state NOT IN ('done', 'failed', 'push-failed')`, [iccid])).rows[0] ?? null;
+}
