@@ -12,7 +12,7 @@
  * every process (PostgreSQL's not counted).
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,23 @@ function cpuSeconds(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds of every PostgreSQL process on this machine (the server's share; other databases' work counts too). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!/^\d+ \(postgres\)/.test(stat)) continue;
+      const fields = stat.split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 function peakRssMb(pid: number): number {
@@ -130,7 +147,7 @@ export const benchmark: Benchmark = {
 
       // Stages 2-4: one batch of every SIM, through the provisioning workers.
       const batch = await createBatch(backend.services, { keyId: operator.id, tenantId: operator.tenantId, tenantKind: 'operator', role: 'carrier-ops' }, { selector: { importId: imported.importId } });
-      const cpu = () => ({ backend: cpuSeconds(process.pid), smsc: cpuSeconds(smsc.pid), fleet: cpuSeconds(fleet.pid), anvil: cpuSeconds(anvil.pid) });
+      const cpu = () => ({ backend: cpuSeconds(process.pid), smsc: cpuSeconds(smsc.pid), fleet: cpuSeconds(fleet.pid), anvil: cpuSeconds(anvil.pid), postgres: postgresCpuSeconds() });
       const cpuAt: Record<string, ReturnType<typeof cpu>> = { start: cpu() };
       let tKeyed = 0;
       let tAnchored = 0;
@@ -180,7 +197,7 @@ export const benchmark: Benchmark = {
       console.log(`  chain:           ${f.txs} transaction(s) for the batch, anchorBatch ${Number(f.gas).toLocaleString('en-US')} gas = ${(Number(f.gas) / SIMS).toFixed(3)} gas per SIM`);
       const per = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) =>
         (Object.keys(a) as Array<keyof typeof a>).map((k) => `${k} ${Math.round(((b[k] - a[k]) / SIMS) * 1e6)} µs`).join(', ');
-      console.log(`  CPU per SIM:     key generation: ${per(cpuAt.start!, cpuAt.keyed ?? cpuAt.done!)}; anchoring + identity: ${per(cpuAt.keyed ?? cpuAt.done!, cpuAt.done!)} (PostgreSQL not counted)`);
+      console.log(`  CPU per SIM:     key generation: ${per(cpuAt.start!, cpuAt.keyed ?? cpuAt.done!)}; anchoring + identity: ${per(cpuAt.keyed ?? cpuAt.done!, cpuAt.done!)} (postgres: every server process, children included)`);
       console.log(`  peak RSS:        backend ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, SMSC ${peakRssMb(smsc.pid).toFixed(0)} MB, fleet ${peakRssMb(fleet.pid).toFixed(0)} MB, anvil ${peakRssMb(anvil.pid).toFixed(0)} MB (PostgreSQL not counted)`);
     } finally {
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
