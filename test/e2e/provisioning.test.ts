@@ -6,6 +6,7 @@
  * verifies on chain with the proof the API gives, every card holds its identity.
  */
 import t from 'tap';
+import { JsonRpcProvider } from 'ethers';
 import { DeviceRegistry__factory } from '../../contracts/index.js';
 import { createApiKey, insertTenant } from '../../provisioning-api/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -188,11 +189,17 @@ t.test('a card that never confirms its identity: no other command meanwhile, pus
   const importId = await stack.importInventory();
   const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string }>('SELECT iccid, msisdn FROM sims ORDER BY iccid')).rows;
   const mute = sims[2]!;
+  // The chain mines nothing for now: the batch stops at its anchoring, every key in.
+  const node = new JsonRpcProvider(stack.anvil.rpcUrl);
+  t.teardown(() => node.destroy());
+  await node.send('evm_setAutomine', [false]);
   const created = await stack.api('POST', '/v1/provisioning-batches', { importId });
-  // Its key comes back; then the handset goes away before its STORE DATA.
-  await until('the key of the mute SIM', async () =>
-    (await stack.db.pool.query(`SELECT 1 FROM provisioning_items WHERE iccid = $1 AND state = 'keyed'`, [mute.iccid])).rowCount === 1, 60_000);
+  await until('the batch anchoring', async () => (await stack.api('GET', `/v1/provisioning-batches/${created.body.id}`)).body.state === 'anchoring', 60_000);
+  t.equal((await stack.db.pool.query(`SELECT state FROM provisioning_items WHERE iccid = $1`, [mute.iccid])).rows[0].state, 'keyed', 'its key came back');
+  // Then the handset goes away before its STORE DATA, and the chain resumes.
   stack.fleet.setOnline(mute.msisdn, false);
+  await node.send('evm_setAutomine', [true]);
+  await node.send('evm_mine', []);
   await until('its identity push under way', async () =>
     (await stack.db.pool.query(`SELECT 1 FROM provisioning_items WHERE iccid = $1 AND state IN ('anchored', 'identity-sent')`, [mute.iccid])).rowCount === 1, 60_000);
   const suspend = await stack.api('POST', `/v1/sims/${mute.iccid}/suspend`);
