@@ -6,22 +6,15 @@
  * sent no transaction the outbox does not know.
  */
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { id as keccakId } from 'ethers';
 import { DEVICE_STATUSES, DeviceRegistry__factory } from '../../contracts/index.js';
-import { createVendorCa, inventory } from '../../sim-applet/index.js';
-import {
-  createApiKey, createLogger, formatMasterKeyring, insertTenant, loadImport, MasterKeyring, receiveImport, requestSimAction, setVendorCa, startJobQueue,
-  type Services,
-} from '../../provisioning-api/index.js';
+import { createLogger, requestSimAction, startJobQueue, type Services } from '../../provisioning-api/index.js';
 import { createBatch } from '../../provisioning-api/provisioning/batches.js';
 import { connectChain } from '../../provisioning-api/chain/index.js';
 import { Fleet } from '../../simulators/fleet/index.js';
 import { startAnvil } from '../../simulators/chain/index.js';
-import { testDatabase } from '../helpers/database.js';
+import { crashInventory } from '../helpers/crash-inventory.js';
 import { spawnScript } from '../helpers/child-process.js';
 import { NETWORK, OPERATOR, startSmsc } from '../smpp/helpers.js';
 
@@ -39,21 +32,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 18
 }
 
 t.test('suspending SIMs survives killed workers: each card locked once, each device suspended by one transaction', async (t) => {
-  const db = await testDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'simchain-lifecycle-crash-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const masterBytes = randomBytes(32);
-  const keyring = new MasterKeyring({ version: 1, key: masterBytes });
-  const text = [...inventory.generateVendorFile({ format: 'csv', count: CARDS, random: randomBytes, tar: 'bfff01', firstSerial: 80_000 })].join('\n') + '\n';
-  const vendorFile = join(dir, 'vendor.csv');
-  writeFileSync(vendorFile, text);
-  const vendorCa = createVendorCa({ random: randomBytes, now: new Date() });
-  const operator = await insertTenant(db.pool, 'operator', 'operator');
-  const key = await createApiKey(db.pool, operator, 'carrier-ops', 'ops');
-  const staged = await receiveImport({ pool: db.pool, keyring, tenantId: operator.id, source: [Buffer.from(text)] });
-  if (staged.outcome !== 'staged') throw new Error(staged.outcome);
-  await loadImport(db.pool, staged.importId);
-  await setVendorCa(db.pool, staged.importId, Buffer.from(vendorCa.certificate));
+  const { db, dir, keyring, masterKey, vendorFile, vendorCa, importId, principal } = await crashInventory(CARDS, 80_000);
 
   const { port } = await startSmsc();
   const fleet = await Fleet.start({ smsc: { host: '127.0.0.1', port, ...NETWORK, reconnect: { initialMs: 50, maxMs: 500 } }, vendorFile, vendorCa, dir: join(dir, 'cards') });
@@ -64,16 +43,15 @@ t.test('suspending SIMs survives killed workers: each card locked once, each dev
   const queue = await startJobQueue(db.url);
   t.teardown(() => queue.stop());
   const svc: Services = { pool: db.pool, queue, keyring, log: createLogger({ level: 'silent' }), ota: null, chain: null };
-  const principal = { keyId: key.key.id, tenantId: operator.id, tenantKind: 'operator' as const, role: 'carrier-ops' as const };
   const workerEnv = {
-    DATABASE_URL: db.url, SIMCHAIN_HOME: join(dir, 'home'), SIMCHAIN_MASTER_KEY: formatMasterKeyring([{ version: 1, key: masterBytes }]), LOG_LEVEL: 'error',
+    DATABASE_URL: db.url, SIMCHAIN_HOME: join(dir, 'home'), SIMCHAIN_MASTER_KEY: masterKey, LOG_LEVEL: 'error',
     CHAIN_RPC_URL: anvil.rpcUrl, CHAIN_SIGNER_KEY: anvil.accounts[0]!.privateKey,
     SMPP_URL: `smpp://${OPERATOR.systemId}:${OPERATOR.password}@127.0.0.1:${port}`,
     OTA_POR_TIMEOUT: '6', OTA_RETRY_BASE: '1', OTA_MAX_ATTEMPTS: '12',
   };
 
   // Provision them first, undisturbed.
-  const batch = await createBatch(svc, principal, { selector: { importId: staged.importId } });
+  const batch = await createBatch(svc, principal, { selector: { importId } });
   let worker = spawnScript(SIMCHAIN, workerEnv, ['worker']);
   await worker.waitFor(/^simchain worker ready/, 90_000);
   await until('the provisioning batch', async () => (await db.pool.query(`SELECT 1 FROM provisioning_batches WHERE id = $1 AND state = 'completed'`, [batch.id])).rowCount === 1);

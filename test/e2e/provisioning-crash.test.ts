@@ -7,20 +7,14 @@
  * OTA counter used twice, one anchoring transaction, and the batch's figures add up.
  */
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { id as keccakId } from 'ethers';
-import { createVendorCa, inventory } from '../../sim-applet/index.js';
-import {
-  createApiKey, createLogger, formatMasterKeyring, insertTenant, loadImport, MasterKeyring, receiveImport, setVendorCa, startJobQueue,
-} from '../../provisioning-api/index.js';
+import { createLogger, startJobQueue } from '../../provisioning-api/index.js';
 import { createBatch } from '../../provisioning-api/provisioning/batches.js';
 import { connectChain } from '../../provisioning-api/chain/index.js';
 import { Fleet } from '../../simulators/fleet/index.js';
 import { startAnvil, type AnvilNode } from '../../simulators/chain/index.js';
-import { testDatabase } from '../helpers/database.js';
+import { crashInventory } from '../helpers/crash-inventory.js';
 import { spawnScript, type Child } from '../helpers/child-process.js';
 import { NETWORK, OPERATOR } from '../smpp/helpers.js';
 
@@ -31,24 +25,8 @@ const SIMCHAIN = join(import.meta.dirname, '..', '..', 'bin', 'simchain.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('a batch survives killed workers, a killed SMSC and a stopped chain node', async (t) => {
-  const db = await testDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'simchain-crash-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const masterBytes = randomBytes(32);
-  const masterKey = formatMasterKeyring([{ version: 1, key: masterBytes }]);
-  const keyring = new MasterKeyring({ version: 1, key: masterBytes });
-
   // The inventory: a vendor file imported, its vendor CA configured.
-  const text = [...inventory.generateVendorFile({ format: 'csv', count: CARDS, random: randomBytes, tar: 'bfff01', firstSerial: 70_000 })].join('\n') + '\n';
-  const vendorFile = join(dir, 'vendor.csv');
-  writeFileSync(vendorFile, text);
-  const vendorCa = createVendorCa({ random: randomBytes, now: new Date() });
-  const operator = await insertTenant(db.pool, 'operator', 'operator');
-  const key = await createApiKey(db.pool, operator, 'carrier-ops', 'ops');
-  const staged = await receiveImport({ pool: db.pool, keyring, tenantId: operator.id, source: [Buffer.from(text)] });
-  if (staged.outcome !== 'staged') throw new Error(staged.outcome);
-  await loadImport(db.pool, staged.importId);
-  await setVendorCa(db.pool, staged.importId, Buffer.from(vendorCa.certificate));
+  const { db, dir, keyring, masterKey, vendorFile, vendorCa, importId, principal } = await crashInventory(CARDS, 70_000);
 
   // The network: SMSC in its own process, the fleet, anvil with its state on disk.
   let smsc: Child | null = null;
@@ -71,8 +49,7 @@ t.test('a batch survives killed workers, a killed SMSC and a stopped chain node'
   // The batch, written through the service as the API would.
   const queue = await startJobQueue(db.url);
   const log = createLogger({ level: 'silent' });
-  const principal = { keyId: key.key.id, tenantId: operator.id, tenantKind: 'operator' as const, role: 'carrier-ops' as const };
-  const batch = await createBatch({ pool: db.pool, queue, keyring, log }, principal, { selector: { importId: staged.importId } });
+  const batch = await createBatch({ pool: db.pool, queue, keyring, log }, principal, { selector: { importId } });
   await queue.stop();
 
   const workerEnv = {
