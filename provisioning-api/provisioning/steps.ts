@@ -14,7 +14,8 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { generateKeyPairApdu, storeDataApdu, type CommandApdu } from '../../sim-applet/index.js';
-import { withTransaction, type PoolClient } from '../db/pool.js';
+import { withTransaction, type PoolClient, type Queryable } from '../db/pool.js';
+import { anyItemIn } from '../db/repositories/provisioning.js';
 import { decideStep, IDENTITY_OPEN, KEYGEN_OPEN, MAX_ATTEMPTS, type FailureCode, type ItemState } from '../domain/provisioning.js';
 import { QUEUES, type QueueName } from '../jobs/queue.js';
 import type { Services } from '../services/context.js';
@@ -238,8 +239,8 @@ export async function collectSettled(svc: Services, caCertificates: (importId: s
 }
 
 /** Whether the batch still has SIMs on their way to a key. */
-export async function keygenOpen(client: Pick<PoolClient, 'query'>, batchId: string): Promise<boolean> {
-  return (await client.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND state = ANY($2::text[]) LIMIT 1', [batchId, KEYGEN_OPEN])).rowCount! > 0;
+export function keygenOpen(db: Queryable, batchId: string): Promise<boolean> {
+  return anyItemIn(db, batchId, KEYGEN_OPEN);
 }
 
 /** Mark the batch completed when no SIM waits for its identity any more. */
