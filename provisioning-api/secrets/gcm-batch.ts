@@ -153,14 +153,14 @@ export class GcmBatchCipher {
       if (p + 16 <= end) {
         for (let w = 0; w < 4; w++) {
           const q = p + w * 4;
-          y[w] ^= (data[q]! << 24) | (data[q + 1]! << 16) | (data[q + 2]! << 8) | data[q + 3]!;
+          y[w] = y[w]! ^ ((data[q]! << 24) | (data[q + 1]! << 16) | (data[q + 2]! << 8) | data[q + 3]!);
         }
         this.#multiply();
         continue;
       }
       for (let k = 0; k < 16; k++) {
         const v = p + k < end ? data[p + k]! : 0;
-        y[k >> 2] ^= v << (24 - 8 * (k & 3));
+        y[k >> 2] = y[k >> 2]! ^ (v << (24 - 8 * (k & 3)));
       }
       this.#multiply();
     }

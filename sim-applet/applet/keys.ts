@@ -8,6 +8,7 @@ import { p256 } from '@noble/curves/nist.js';
 import type { CommandApdu, ResponseApdu } from '../protocol/apdu.js';
 import { SW } from '../protocol/status-words.js';
 import { attestationMessage, signAttestation, type Curve } from '../card/attestation.js';
+import { publicKeyOf } from '../card/public-key.js';
 import type { CardState, KeySlotRecord } from '../card/state.js';
 import { toHex } from '../bytes.js';
 import type { AppletContext } from './context.js';
@@ -46,7 +47,7 @@ export function generateKeyPair(apdu: CommandApdu, ctx: AppletContext): Response
   // FIPS 186-5 A.2.1: 48 random bytes reduced mod n give a uniform non-zero scalar.
   const lib = curve === 'secp256k1' ? secp256k1 : p256;
   const privateKey = lib.utils.randomSecretKey(ctx.random(48));
-  const publicKey = lib.getPublicKey(privateKey, false);
+  const publicKey = publicKeyOf(curve, privateKey);
   const attestation = signAttestation(
     Buffer.from(state.attestation.privateKey, 'hex'),
     attestationMessage(state.iccid, curve, index + 1, publicKey),
