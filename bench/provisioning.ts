@@ -198,6 +198,13 @@ export const benchmark: Benchmark = {
       const per = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) =>
         (Object.keys(a) as Array<keyof typeof a>).map((k) => `${k} ${Math.round(((b[k] - a[k]) / SIMS) * 1e6)} µs`).join(', ');
       console.log(`  CPU per SIM:     key generation: ${per(cpuAt.start!, cpuAt.keyed ?? cpuAt.done!)}; anchoring + identity: ${per(cpuAt.keyed ?? cpuAt.done!, cpuAt.done!)} (postgres: every server process, children included)`);
+      // Where PostgreSQL's work went: rows read by sequential scans (a query that outgrew its
+      // index shows here) and updates that could not stay on their page (HOT) per table.
+      const tables = (await pool.query<{ relname: string; seq_scan: string; seq_tup_read: string; idx_scan: string; n_tup_upd: string; n_tup_hot_upd: string; n_tup_ins: string }>(
+        `SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd
+           FROM pg_stat_user_tables WHERE schemaname = 'public' ORDER BY n_tup_ins + n_tup_upd + seq_tup_read DESC LIMIT 8`,
+      )).rows;
+      console.log(`  tables:          ${tables.map((r) => `${r.relname} (ins ${Number(r.n_tup_ins).toLocaleString('en-US')}, upd ${Number(r.n_tup_upd).toLocaleString('en-US')} of which HOT ${Number(r.n_tup_hot_upd).toLocaleString('en-US')}, seq scans ${r.seq_scan} reading ${Number(r.seq_tup_read).toLocaleString('en-US')} rows, index scans ${Number(r.idx_scan).toLocaleString('en-US')})`).join('; ')}`);
       console.log(`  peak RSS:        backend ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, SMSC ${peakRssMb(smsc.pid).toFixed(0)} MB, fleet ${peakRssMb(fleet.pid).toFixed(0)} MB, anvil ${peakRssMb(anvil.pid).toFixed(0)} MB (PostgreSQL not counted)`);
     } finally {
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
