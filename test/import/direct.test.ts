@@ -19,24 +19,18 @@ import {
   receiveImport,
   type DirectImportOptions,
 } from '../../provisioning-api/index.js';
-import { testDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { importCounts, importDatabase } from '../helpers/import-database.js';
 import { vendorFile } from '../helpers/app.js';
 
 const keyring = new MasterKeyring({ version: 1, key: randomBytes(32) });
 let db: TestDatabase;
 let tenant: string;
 t.before(async () => {
-  db = await testDatabase();
-  tenant = (await db.pool.query<{ id: string }>(`INSERT INTO tenants (name, kind) VALUES ('op', 'operator') RETURNING id`)).rows[0]!.id;
+  ({ db, tenant } = await importDatabase());
 });
 
-async function counts() {
-  const r = await db.pool.query<{ sims: number; imports: number; keys: number; staging: number }>(`SELECT
-    (SELECT count(*) FROM sims)::int AS sims, (SELECT count(*) FROM sim_imports)::int AS imports,
-    (SELECT count(*) FROM data_keys)::int AS keys,
-    (SELECT count(*) FROM pg_tables WHERE schemaname = 'sim_import_staging')::int AS staging`);
-  return r.rows[0]!;
-}
+const counts = () => importCounts(db.pool);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 /** The file in chunks that split lines. */

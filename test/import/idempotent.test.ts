@@ -2,13 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { loadImport, MasterKeyring, receiveImport } from '../../provisioning-api/index.js';
-import { testDatabase } from '../helpers/database.js';
+import { importDatabase } from '../helpers/import-database.js';
 import { vendorFile } from '../helpers/app.js';
 
 t.test('same file, same import', async (t) => {
-  const db = await testDatabase();
+  const { db, tenant } = await importDatabase();
   const keyring = new MasterKeyring({ version: 1, key: randomBytes(32) });
-  const tenant = (await db.pool.query<{ id: string }>(`INSERT INTO tenants (name, kind) VALUES ('op', 'operator') RETURNING id`)).rows[0]!.id;
   const file = vendorFile({ count: 3000, format: 'out' });
   // Chunks that split lines (and, for the second, one at every 7 bytes) change nothing.
   const chunks = (size: number) => Array.from({ length: Math.ceil(file.length / size) }, (_, i) => Buffer.from(file.slice(i * size, (i + 1) * size)));
