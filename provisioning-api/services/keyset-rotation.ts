@@ -19,6 +19,9 @@
  *   probe-backoff  neither answered: another round after a pause; after the last round the
  *                  rotation fails PROBE_EXHAUSTED, the old keys stay in `sims` and the new
  *                  ones stay sealed on the rotation row, so whichever the card holds is known.
+ *   recovery       the next rotation of a keyset left PROBE_EXHAUSTED takes over its sealed
+ *                  keys and starts at probe-backoff (due now): the new keys verifying switch
+ *                  the SIM to them; the old ones verifying restart it as a fresh rotation.
  *
  * The card keeps a keyset's counter across PUT KEY (applet/put-key.ts), so probes under either
  * key take the next counter of the same `ota_counters` row, and a PUT KEY delivered late can
@@ -45,13 +48,16 @@ import { failJob, insertJob, lockJob, recordJobProgress, startJob, succeedJob, t
 import {
   completeRotation,
   failRotation,
+  insertRecoveringRotation,
   insertRotation,
+  latestRotationForKeyset,
   lockRotationByJob,
   markProbeBackoff,
   markProbingNew,
   markProbingOld,
   markPutKeySent,
   openRotationForSim,
+  restartRotationFresh,
   rotationByJob,
   switchSimKeysets,
   type KeysetRotation,
@@ -119,7 +125,7 @@ export async function requestKeysetRotation(svc: Services, principal: Principal,
     // Its STORE DATA still in flight under the current keys: a PUT KEY now would race it.
     const provisioning = await openProvisioningOfSim(client, iccid);
     if (provisioning) throw new ApiError('PROVISIONING_OPEN', `SIM ${iccid} is still being provisioned (${provisioning.state})`, provisioning);
-    const indexes = (await withSimKeysets(svc, client, iccid, (keysets) => keysets.map((k) => k.index))).sort((a, b) => a - b);
+    const { indexes, sealed } = await withSimKeysets(svc, client, iccid, (keysets, _key, sealed) => ({ indexes: keysets.map((k) => k.index).sort((a, b) => a - b), sealed }));
     const keysetIndex = body.keysetIndex ?? indexes[0]!;
     if (!indexes.includes(keysetIndex)) {
       throw new ApiError('KEYSET_NOT_FOUND', `SIM ${iccid} has no OTA keyset ${keysetIndex}`, { keysetIndex, keysetIndexes: indexes });
@@ -127,7 +133,16 @@ export async function requestKeysetRotation(svc: Services, principal: Principal,
     const job = await insertJob(client, { tenantId: principal.tenantId, createdBy: principal.keyId, kind: ROTATE_KEYSET_JOB, input: { iccid, keysetIndex } });
     try {
       await client.query('SAVEPOINT rotation');
-      await insertRotation(client, { jobId: job.id, iccid, keysetIndex });
+      // The keyset's last rotation ended not knowing which keys the card holds: find out first.
+      const last = await latestRotationForKeyset(client, iccid, keysetIndex);
+      if (last && last.failureCode === 'PROBE_EXHAUSTED' && last.pendingKeysets && last.dataKeyId) {
+        await insertRecoveringRotation(client, {
+          jobId: job.id, iccid, keysetIndex, recovers: last.id,
+          dataKeyId: last.dataKeyId, previousKeysets: sealed.keysets, pendingKeysets: last.pendingKeysets,
+        });
+      } else {
+        await insertRotation(client, { jobId: job.id, iccid, keysetIndex });
+      }
     } catch (e) {
       // keyset_rotations_open: a concurrent request for the same SIM got there first.
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
@@ -271,6 +286,11 @@ async function advance(svc: Services, client: PoolClient, jobId: string): Promis
     case 'probing-old': {
       const m = await messageOf(client, r.probeOldMessageId);
       if (OPEN_OTA_STATES.includes(m.state)) return { step: { kind: 'wait', messageId: m.id } };
+      if (m.porCcValid === true && r.recovers !== null) {
+        // Recovering an earlier rotation: the card never took its keys. Now rotate afresh.
+        await restartRotationFresh(client, r.id);
+        return { step: { kind: 'again' } };
+      }
       if (m.porCcValid === true) {
         await failRotation(client, r.id, {
           code: 'PUT_KEY_NOT_TAKEN', porStatus: m.porStatus, sw: compactOf(m)?.sw ?? null,
@@ -383,7 +403,7 @@ function freshKeyset(current: InventoryKeyset): InventoryKeyset {
 /** What the job shows: where the rotation stands and which OTA messages carried it (never keys). */
 export function summary(r: KeysetRotation): Record<string, unknown> {
   return {
-    rotationId: r.id, iccid: r.iccid, keysetIndex: r.keysetIndex, state: r.state, provenBy: r.provenBy,
+    rotationId: r.id, iccid: r.iccid, keysetIndex: r.keysetIndex, state: r.state, provenBy: r.provenBy, recovers: r.recovers,
     otaMessageIds: r.otaMessageIds, probeRounds: r.probeRounds,
     porStatus: r.porStatus, sw: r.sw === null ? null : swHex(r.sw).toLowerCase(),
     failureCode: r.failureCode, failureReason: r.failureReason,

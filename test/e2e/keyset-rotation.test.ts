@@ -242,6 +242,56 @@ t.test('nothing answers: a few rounds of probes, then PROBE_EXHAUSTED with the o
   t.same(await dbKeyset(sim.iccid), before, 'the old keyset stays');
   const row = await stack.db.pool.query(`SELECT pending_keysets FROM keyset_rotations WHERE job_id = $1`, [job.id]);
   t.ok(row.rows[0].pending_keysets, 'the new keyset stays sealed on the rotation: the card might hold it');
+
+  // The card kept its old keys. The next rotation finds that out first, then rotates afresh.
+  const again = await finishedJob((await rotate(sim.iccid)).body.id);
+  t.equal(again.state, 'succeeded', JSON.stringify(again));
+  t.match(again.result, { state: 'completed', provenBy: 'por', recovers: job.result.rotationId });
+  const ids = again.result.otaMessageIds as string[];
+  t.equal(ids.length, 3, 'a probe under the exhausted rotation\'s keys, one under the stored keys, then PUT KEY');
+  const messages = await Promise.all(ids.map(async (id) => (await getOtaMessage(stack.db.pool, id))!));
+  t.match(messages[0], { state: 'por-error', porCcValid: false }, 'the card refuses the keys it never took');
+  t.match(messages[1], { state: 'por-received', porCcValid: true }, 'and answers under the stored ones');
+  t.match(messages[2], { state: 'por-received', porStatus: 0 }, 'PUT KEY of fresh keys, with its PoR');
+  const after = await dbKeyset(sim.iccid);
+  t.not(after.kic, before.kic, 'rotated');
+  t.same((await cardKeyset(sim.digits)).kic, after.kic, 'database and card agree');
+  t.equal((await getStatus(sim.iccid)).porCcValid, true, 'and commands go through');
+});
+
+t.test('PROBE_EXHAUSTED after the card took the keys: the next rotation recovers them by probe', async (t) => {
+  const sim = freshSim();
+  const before = await dbKeyset(sim.iccid);
+  // The card takes PUT KEY, its PoR is lost, and then the network refuses every probe.
+  dropNextPor(sim.digits);
+  const first = await rotate(sim.iccid);
+  t.equal(first.status, 202);
+  let exhausted: any;
+  try {
+    await until('the card to hold new keys', async () => (await cardKeyset(sim.digits)).kic !== before.kic);
+    stack.smsc.setFaults({ refuseRate: 1 });
+    exhausted = await finishedJob(first.body.id);
+  } finally {
+    stack.smsc.setFaults({});
+  }
+  t.equal(exhausted.error?.code, 'PROBE_EXHAUSTED', JSON.stringify(exhausted));
+  t.same(await dbKeyset(sim.iccid), before, 'the database still has the old keys');
+  t.not((await cardKeyset(sim.digits)).kic, before.kic, 'the card has the new ones: out of step');
+  t.equal((await getStatus(sim.iccid)).porCcValid, false, 'so commands under the stored keys fail');
+
+  const accepted = await rotate(sim.iccid);
+  t.equal(accepted.status, 202);
+  const job = await finishedJob(accepted.body.id);
+  t.equal(job.state, 'succeeded', JSON.stringify(job));
+  t.match(job.result, { state: 'completed', provenBy: 'probe', recovers: exhausted.result.rotationId, probeRounds: 1 });
+  t.equal(job.result.otaMessageIds.length, 1, 'one probe under the recovered keys, no PUT KEY');
+  const after = await dbKeyset(sim.iccid);
+  t.same((await cardKeyset(sim.digits)).kic, after.kic, 'database and card agree again');
+  t.not(after.kic, before.kic);
+  t.equal((await getStatus(sim.iccid)).porCcValid, true, 'and commands go through');
+  // Recovered once: the rotation after that is an ordinary one.
+  const ordinary = await finishedJob((await rotate(sim.iccid)).body.id);
+  t.match(ordinary.result, { state: 'completed', provenBy: 'por', recovers: null });
 });
 
 t.test('the probe\'s PoR reaches a process that did not send it (backend restarted): its keys come from the rotation row', async (t) => {

@@ -29,6 +29,8 @@ export interface KeysetRotation {
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
+  /** The PROBE_EXHAUSTED rotation whose pending keys this one took over, if any. */
+  recovers: string | null;
 }
 
 /** What the rotation service needs besides the public fields: the sealed blobs and their data key. */
@@ -42,11 +44,19 @@ const COLUMNS = `id, job_id AS "jobId", iccid, keyset_index AS "keysetIndex", st
   probe_new_message_id::text AS "probeNewMessageId", probe_old_message_id::text AS "probeOldMessageId",
   ota_message_ids::text[] AS "otaMessageIds", probe_rounds AS "probeRounds", not_before AS "notBefore", proven_by AS "provenBy",
   por_status AS "porStatus", sw, failure_code AS "failureCode", failure_reason AS "failureReason",
-  created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt", recovers`;
 const SEALED = `${COLUMNS}, data_key_id::text AS "dataKeyId", previous_keysets AS "previousKeysets", pending_keysets AS "pendingKeysets"`;
 
 export const rotationQueries = {
   insert: `INSERT INTO keyset_rotations (job_id, iccid, keyset_index) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+  // Taking over a PROBE_EXHAUSTED rotation's pending keys: probes first (probe-backoff, due now).
+  insertRecovering: `INSERT INTO keyset_rotations (job_id, iccid, keyset_index, state, recovers, data_key_id, previous_keysets, pending_keysets, not_before)
+    VALUES ($1, $2, $3, 'probe-backoff', $4, $5, $6, $7, now()) RETURNING ${COLUMNS}`,
+  latestForKeyset: `SELECT ${SEALED} FROM keyset_rotations WHERE iccid = $1 AND keyset_index = $2 ORDER BY created_at DESC, id LIMIT 1`,
+  // A recovery whose probe under the old keys verified: the card kept them; rotate afresh.
+  restartFresh: `UPDATE keyset_rotations SET state = 'requested', data_key_id = NULL, previous_keysets = NULL, pending_keysets = NULL,
+      probe_rounds = 0, not_before = NULL, updated_at = now()
+    WHERE id = $1 AND state = 'probing-old' AND recovers IS NOT NULL`,
   openForSim: `SELECT ${COLUMNS} FROM keyset_rotations WHERE iccid = $1 AND state NOT IN ('completed', 'failed')`,
   byJob: `SELECT ${COLUMNS} FROM keyset_rotations WHERE job_id = $1`,
   lockByJob: `SELECT ${SEALED} FROM keyset_rotations WHERE job_id = $1 FOR UPDATE`,
@@ -77,6 +87,22 @@ export const rotationQueries = {
 
 export async function insertRotation(db: Queryable, r: { jobId: string; iccid: string; keysetIndex: number }): Promise<KeysetRotation> {
   return (await db.query<KeysetRotation>(rotationQueries.insert, [r.jobId, r.iccid, r.keysetIndex])).rows[0]!;
+}
+
+export async function insertRecoveringRotation(
+  db: Queryable,
+  r: { jobId: string; iccid: string; keysetIndex: number; recovers: string; dataKeyId: string; previousKeysets: Buffer; pendingKeysets: Buffer },
+): Promise<KeysetRotation> {
+  return (await db.query<KeysetRotation>(rotationQueries.insertRecovering, [r.jobId, r.iccid, r.keysetIndex, r.recovers, r.dataKeyId, r.previousKeysets, r.pendingKeysets])).rows[0]!;
+}
+
+/** The SIM's most recent rotation of keyset `keysetIndex`, with its sealed blobs. */
+export async function latestRotationForKeyset(db: Queryable, iccid: string, keysetIndex: number): Promise<SealedRotation | null> {
+  return (await db.query<SealedRotation>(rotationQueries.latestForKeyset, [iccid, keysetIndex])).rows[0] ?? null;
+}
+
+export async function restartRotationFresh(db: Queryable, id: string): Promise<boolean> {
+  return ((await db.query(rotationQueries.restartFresh, [id])).rowCount ?? 0) > 0;
 }
 
 export async function openRotationForSim(db: Queryable, iccid: string): Promise<KeysetRotation | null> {

@@ -19,7 +19,10 @@ export const otaKeysetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         'algorithms and lengths go to the card encrypted under the current KIk, in a packet secured with the current keyset. The database ' +
         'switches to them when the PoR of PUT KEY is OK with SW 9000; a PoR error or another SW leaves everything as it was. When the PoR is ' +
         'lost, GET STATUS secured with the new keys, then with the old, finds out which keyset the card holds (a few rounds with backoff; ' +
-        `after the last one the old keyset stays and the job fails with PROBE_EXHAUSTED). The SIM must be ${ROTATABLE_STATES.join(', ')} with ` +
+        'after the last one the old keyset stays and the job fails with PROBE_EXHAUSTED). The next rotation of a keyset left so recovers it ' +
+        'first: it probes with the keys of the exhausted rotation, then with the stored ones; the first switches the SIM to the keys the card ' +
+        'holds, the second goes on to a fresh PUT KEY (`result.recovers` names the exhausted rotation). ' +
+        `The SIM must be ${ROTATABLE_STATES.join(', ')} with ` +
         'no pending action (409 ILLEGAL_TRANSITION / ACTION_PENDING); one rotation at a time per SIM (409 ROTATION_OPEN). ' +
         '`keysetIndex` defaults to the SIM\'s lowest. Keys are never returned.',
       params: Type.Object({ iccid: Iccid }),
