@@ -15,7 +15,7 @@ import {
   type Backend,
 } from '../provisioning-api/index.js';
 import { CliError, UsageError, writeJson } from './cli-io.js';
-import { cliConfig, cliLogger, explainStartupError } from './serve.js';
+import { cliConfig, cliLogger, explainStartupError } from './cli-runtime.js';
 import type { Subcommand } from './subcommand.js';
 
 function args(argv: string[], options: Record<string, { type: 'string' }>) {

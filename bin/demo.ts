@@ -29,7 +29,8 @@ import { CliError, UsageError } from './cli-io.js';
 import { BatchProgressBar, type BatchView } from './demo-progress.js';
 import { ensureInventory } from './embedded-inventory.js';
 import { startEmbeddedNetwork, type EmbeddedNetwork } from './embedded-network.js';
-import { chainFor, explainStartupError, otaSettings } from './serve.js';
+import { chainFor, otaSettings } from './serve.js';
+import { explainStartupError } from './cli-runtime.js';
 import type { Subcommand } from './subcommand.js';
 
 /** Devices checked at once: enough to keep the API and the node busy, few enough to be polite. */

@@ -11,18 +11,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  getJob,
-  getSimImport,
-  getSimImportByHash,
-  importDirect,
-  runImportLoadJob,
-  startBackend,
-  type Backend,
-  type SimImport,
-} from '../provisioning-api/index.js';
+// Modules, not the package's index: this command needs none of the HTTP API, chain or SMPP code.
+import { getJob } from '../provisioning-api/db/repositories/jobs.js';
+import { getSimImport, getSimImportByHash, type SimImport } from '../provisioning-api/db/repositories/sim-imports.js';
+import { importDirect } from '../provisioning-api/import/direct.js';
+import { startBackend, type Backend } from '../provisioning-api/runtime/backend.js';
+import { runImportLoadJob } from '../provisioning-api/services/imports.js';
 import { CliError, UsageError, writeJson } from './cli-io.js';
-import { cliConfig, cliLogger, explainStartupError } from './serve.js';
+import { cliConfig, cliLogger, explainStartupError } from './cli-runtime.js';
 import type { Subcommand } from './subcommand.js';
 
 /** One progress line: redrawn in place on a terminal, printed every tenth otherwise. */

@@ -1,7 +1,7 @@
 /** `simchain migrate`: apply the schema migrations (and pg-boss's), bootstrap a fresh install. */
-import { startBackend } from '../provisioning-api/index.js';
+import { startBackend } from '../provisioning-api/runtime/backend.js';
 import { UsageError } from './cli-io.js';
-import { cliConfig, cliLogger, explainStartupError, showAdminKey } from './serve.js';
+import { cliConfig, cliLogger, explainStartupError, showAdminKey } from './cli-runtime.js';
 import type { Subcommand } from './subcommand.js';
 
 export const command: Subcommand = {

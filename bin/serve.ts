@@ -1,72 +1,19 @@
 /**
  * `simchain serve`: the HTTP API and the job workers on DATABASE_URL (or the embedded
- * database), bound to CHAIN_RPC_URL and SMPP_URL when set. Also what the backend's other
- * subcommands (start, demo, migrate, import, admin) share: configuration, a logger, the
- * one-time display of the bootstrap key, signals, the embedded chain.
+ * database), bound to CHAIN_RPC_URL and SMPP_URL when set, and what `start` and `demo`
+ * share with it: the embedded chain and network. (Configuration, logger, bootstrap key
+ * display, signals: ./cli-runtime.ts.)
  */
-import {
-  ConfigError,
-  createLogger,
-  loadConfig,
-  MasterKeyError,
-  startBackend,
-  type Config,
-  type Logger,
-  type SmppSettings,
-} from '../provisioning-api/index.js';
+import { createLogger, startBackend, type Config, type Logger, type SmppSettings } from '../provisioning-api/index.js';
 import { isAbsolute, join, relative } from 'node:path';
 import type { ChainSettings } from '../provisioning-api/runtime/chain.js';
 import type { OtaSettings } from '../provisioning-api/runtime/ota.js';
 import { startAnvil } from '../simulators/chain/index.js';
 import { CliError, UsageError } from './cli-io.js';
+import { cliConfig, explainStartupError, showAdminKey, untilSignal } from './cli-runtime.js';
 import { ensureInventory, type InventoryOutcome } from './embedded-inventory.js';
 import { startEmbeddedNetwork, type EmbeddedNetwork } from './embedded-network.js';
 import type { Subcommand } from './subcommand.js';
-
-export function cliConfig(): Config {
-  try {
-    return loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(e.message);
-    throw e;
-  }
-}
-
-/** Logs on stderr: commands keep stdout for their result. */
-export function cliLogger(fallbackLevel = 'warn'): Logger {
-  return createLogger({ level: process.env.LOG_LEVEL ?? fallbackLevel, stderr: true });
-}
-
-/** Print the bootstrap admin key, once, as the first start creates it. */
-export function showAdminKey(token: string, file: string): void {
-  process.stdout.write(
-    `bootstrap admin API key (shown once; also saved in ${file}, mode 0600):\n  ${token}\n` +
-      `use it as: Authorization: Bearer ${token.slice(0, 17)}...\n`,
-  );
-}
-
-/** Turn startup errors the user can fix into CliErrors. */
-export function explainStartupError(e: unknown): never {
-  if (e instanceof MasterKeyError || e instanceof ConfigError) throw new CliError(e.message);
-  const code = (e as { code?: string } | null)?.code;
-  if (code === 'ECONNREFUSED') throw new CliError(`cannot reach the database: ${(e as Error).message} (check DATABASE_URL)`);
-  if (code === 'EADDRINUSE') throw new CliError(`the port is in use: ${(e as Error).message} (set PORT)`);
-  if (code === '28P01' || code === '3D000') throw new CliError(`database: ${(e as Error).message} (check DATABASE_URL)`);
-  throw e;
-}
-
-/** Resolve when SIGINT or SIGTERM arrives. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 
 /**

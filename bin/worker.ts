@@ -5,7 +5,7 @@
  * workers share the work through PostgreSQL; one that dies leaves nothing half done.
  */
 import { createLogger, startBackend } from '../provisioning-api/index.js';
-import { cliConfig, explainStartupError, untilSignal } from './serve.js';
+import { cliConfig, explainStartupError, untilSignal } from './cli-runtime.js';
 import { UsageError } from './cli-io.js';
 import type { Subcommand } from './subcommand.js';
 

@@ -9,16 +9,15 @@ import type { Config } from '../config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
-import { buildApp, type App } from '../http/app.js';
+import type { App } from '../http/app.js';
 import { startJobQueue, type JobQueue } from '../jobs/queue.js';
-import { startWorkers } from '../jobs/workers.js';
 import type { Logger } from '../logging.js';
 import { loadMasterKeyring, type MasterKeyring } from '../secrets/master-key.js';
 import { bootstrap } from '../services/api-keys.js';
 import type { Services } from '../services/context.js';
 import { Composition, type Component } from './composition.js';
-import { chainComponent, type ChainRuntime, type ChainSettings } from './chain.js';
-import { otaComponent, type OtaSettings } from './ota.js';
+import type { ChainRuntime, ChainSettings } from './chain.js';
+import type { OtaSettings } from './ota.js';
 import type { OtaGateway } from '../smpp/ota-gateway.js';
 
 export interface BackendOptions {
@@ -132,16 +131,19 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         await queue?.stop();
       },
     },
+    // The chain, the SMPP client, the workers and the HTTP API are loaded only by the
+    // processes that run them: `simchain import` and `migrate` start in a fraction of the time.
     ...(options.chain
-      ? [chainComponent({ settings: options.chain, home: config.home, pool: () => pool!, log, onReady: (c) => (chain = services!.chain = c) })]
+      ? [(await import('./chain.js')).chainComponent({ settings: options.chain, home: config.home, pool: () => pool!, log, onReady: (c) => (chain = services!.chain = c) })]
       : []),
     ...(options.ota
-      ? [otaComponent({ settings: options.ota, pool: () => pool!, keyring: () => keyring!, log, onReady: (g) => (ota = services!.ota = g) })]
+      ? [(await import('./ota.js')).otaComponent({ settings: options.ota, pool: () => pool!, keyring: () => keyring!, log, onReady: (g) => (ota = services!.ota = g) })]
       : []),
     {
       name: 'workers',
       async start() {
         if (options.workers) {
+          const { startWorkers } = await import('../jobs/workers.js');
           stopWorkers = await startWorkers(services!, { provisioning: { retryBaseSeconds: config.otaRetryBaseSeconds, maxAttempts: config.otaMaxAttempts } });
         }
       },
@@ -160,6 +162,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       name: 'http',
       async start() {
         if (!options.http) return;
+        const { buildApp } = await import('../http/app.js');
         app = await buildApp({ services: services!, logger: log, rateLimitPerMinute: config.rateLimitPerMinute, health: composition.checks() });
         const address = await app.listen({ host: config.host, port: config.port });
         httpUrl = address;
