@@ -72,16 +72,10 @@ export const otaQueries = {
       attempts = greatest(m.attempts, u.attempt), submitted_at = coalesce(m.submitted_at, u.at), lease_owner = NULL, lease_until = NULL, updated_at = now()
     FROM unnest($6::bigint[], $7::int[], $8::timestamptz[]) AS u(id, attempt, at) WHERE m.id = u.id`,
   recordReceipts: `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(mid, stat, err, at)),
-    -- Each receipt's submission looked up by its message id on its own (a lateral subquery,
-    -- OFFSET 0 keeping it one): planned as one join, a batch of receipts became a hash join
-    -- over a sequential scan of every submission ever made (790 of them reading 72 M rows
-    -- while 100,000 SIMs were provisioned).
-    f AS (SELECT x.id, u.stat, u.err, u.at FROM u
-      CROSS JOIN LATERAL (SELECT id FROM ota_submissions x WHERE x.smpp_message_id = u.mid AND x.receipt_stat IS NULL OFFSET 0) x),
     s AS (
-      UPDATE ota_submissions s SET receipt_stat = f.stat, receipt_err = f.err, receipt_at = f.at
-      FROM f WHERE s.id = f.id
-      RETURNING s.ota_message_id, s.part, f.stat, f.at),
+      UPDATE ota_submissions s SET receipt_stat = u.stat, receipt_err = u.err, receipt_at = u.at
+      FROM u WHERE s.smpp_message_id = u.mid AND s.receipt_stat IS NULL
+      RETURNING s.ota_message_id, s.part, u.stat, u.at),
     g AS (SELECT ota_message_id AS id, array_agg(part) FILTER (WHERE stat = 'DELIVRD') AS delivered,
         bool_or(stat = 'EXPIRED') AS expired, bool_or(stat IN ('UNDELIV', 'REJECTD', 'DELETED', 'UNKNOWN')) AS failed,
         string_agg(DISTINCT stat, ',') AS stats, max(at) AS at
