@@ -4,7 +4,7 @@
 export * from './config.js';
 export { createLogger, REDACTED_LOG_PATHS, type Logger } from './logging.js';
 export { createPool, withTransaction, type Pool, type PoolClient, type Queryable } from './db/pool.js';
-export { migrate, MIGRATIONS_DIR } from './db/migrate.js';
+export { migrate, MIGRATIONS_DIR, type MigrateOptions } from './db/migrate.js';
 export { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 export { rewrapDataKeys, loadDataKey } from './db/repositories/data-keys.js';
 export { getOperatorTenant, getTenantByName, insertTenant, type Tenant } from './db/repositories/tenants.js';
@@ -24,6 +24,7 @@ export { MasterKeyring, MasterKeyError, parseMasterKeyring, loadMasterKeyring, f
 export { openKeysets, KeysetCipherError } from './secrets/keyset-cipher.js';
 export { receiveImport, type ReceiveOutcome, type ReceiveOptions } from './import/receive.js';
 export { loadImport, type LoadOutcome } from './import/load.js';
+export { attachLoadTable, createLoadTable, INVENTORY_IDENTIFIERS_LOCK, type AttachOutcome } from './import/inventory-partition.js';
 export { importDirect, type DirectImportOutcome, type DirectImportOptions } from './import/direct.js';
 export { startJobQueue, JobQueue, QUEUES } from './jobs/queue.js';
 export { startWorkers } from './jobs/workers.js';

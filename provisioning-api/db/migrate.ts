@@ -13,11 +13,17 @@ export interface MigrationResult {
   applied: string[];
 }
 
-export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<MigrationResult> {
+export interface MigrateOptions {
+  /** Apply at most this many pending migrations (a test migrating to a given version). Default all. */
+  count?: number;
+}
+
+export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined, options: MigrateOptions = {}): Promise<MigrationResult> {
   const ran = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,
     direction: 'up',
+    ...(options.count !== undefined ? { count: options.count } : {}),
     migrationsTable: 'pgmigrations',
     checkOrder: true,
     singleTransaction: true,

@@ -77,6 +77,22 @@ export class BinaryCopyWriter {
     return this;
   }
 
+  /**
+   * A field of `n` bytes to be filled in later (before `take`): its length is written, its
+   * room kept; returns where its bytes go in `buffer`.
+   */
+  hole(n: number): number {
+    this.int32(n);
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+
+  /** The buffer being filled (it changes when it grows: holes are filled once a batch is written). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   int4(value: number): this {
     this.int32(4);
     this.int32(value);

@@ -1,18 +1,20 @@
 /**
  * Importing a file straight into the inventory (`simchain import FILE`): one transaction
  * that records the import, then streams the file through the vendor-file reader, seals each
- * row's keysets and COPYs the rows into `sims` itself, then commits. Everything the staged
- * path (./receive.ts, ./load.ts) guarantees holds, with no staging table in between:
+ * row's keysets and COPYs the rows into a table of the import's own, which becomes a
+ * partition of `sims` once its indexes are built (./inventory-partition.ts), then commits.
+ * Everything the staged path (./receive.ts, ./load.ts) guarantees holds, with no staging
+ * table in between:
  *
  * - A bad row anywhere: the COPY is given up, the transaction rolls back, the rest of the
  *   file is still read for the report; nothing is written.
  * - Duplicates (in the file, against the inventory, against an import running meanwhile):
- *   the unique constraints of `sims` (ICCID, IMSI, MSISDN) stop the COPY at the first one
- *   and the transaction rolls back. The file is then read again through the staged path,
- *   whose set-based load lists every offending line and records the rejected import, as an
- *   upload of the same file would. The staging table exists for that diagnosis (and so that
- *   an upload is answered before its load); a file can be read twice, a request body cannot,
- *   so only the rare failing import pays for it here.
+ *   the partition's unique indexes and the set-based check against the rest of `sims`
+ *   refuse them and the transaction rolls back. The file is then read again through the
+ *   staged path, whose set-based load lists every offending line and records the rejected
+ *   import, as an upload of the same file would. The staging table exists for that
+ *   diagnosis (and so that an upload is answered before its load); a file can be read
+ *   twice, a request body cannot, so only the rare failing import pays for it here.
  * - A process killed at any point: the server rolls the transaction back, nothing is left,
  *   and running the command again imports the file.
  * - The same file twice: the import is recorded, by the file's SHA-256, before its first
@@ -20,11 +22,9 @@
  *   resolves to this import. A file that changes while it is read is refused.
  *
  * Why no staging table on this path: writing every row twice (COPY into staging, then
- * INSERT ... SELECT into `sims`) costs the server a third more work than one binary COPY
- * into `sims` (a million rows: 1.6 s + 6.4-6.9 s of backend CPU against 5.5-6.8 s), and the
- * load could only start once the whole file was in. Here the server inserts rows while this
- * process parses and seals the next ones, each on a core of its own; the server's part
- * (the checks and five indexes of `sims`) is the longer one.
+ * INSERT ... SELECT) costs the server a third more work than one binary COPY, and the load
+ * could only start once the whole file was in. Here the server writes rows while this
+ * process parses and seals the next ones, each on a core of its own.
  */
 import { randomUUID } from 'node:crypto';
 import { inventory } from '../../sim-applet/index.js';
@@ -36,7 +36,9 @@ import type { MasterKeyring } from '../secrets/master-key.js';
 import { BinaryCopyWriter, int8Bytes, uuidBytes } from './copy-binary.js';
 import { CopyIn } from './copy-in.js';
 import { receiveImport, type ReceiveOutcome } from './receive.js';
-import { readInventory, type ByteSource, type RowBatch } from './rows.js';
+import { copyColumns, encodeRows } from './copy-rows.js';
+import { attachLoadTable, createLoadTable } from './inventory-partition.js';
+import { readInventory, type ByteSource } from './rows.js';
 
 export interface DirectImportOptions {
   pool: Pool;
@@ -66,7 +68,6 @@ export interface DirectImportOptions {
 export type DirectImportOutcome = { outcome: 'completed'; importId: string; rowCount: number } | ReceiveOutcome;
 
 const DEADLOCK_DETECTED = '40P01';
-const SIM_COLUMNS = '(iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial)';
 
 export async function importDirect(options: DirectImportOptions): Promise<DirectImportOutcome> {
   const client = await options.pool.connect();
@@ -109,23 +110,11 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
   }
 
   const sealer = new KeysetSealer(dataKey.key);
-  const fixed = { tenant: uuidBytes(options.tenantId), importId: uuidBytes(importId), dataKey: int8Bytes(dataKey.id) };
-  const encode = (out: BinaryCopyWriter, batch: RowBatch): Buffer => {
-    const { bytes, offsets } = sealer.sealMany(batch.rows);
-    for (let i = 0; i < batch.rows.length; i++) {
-      const row = batch.rows[i]!;
-      const sealed = offsets[i + 1]! - offsets[i]!;
-      const serial = row.attestationSerial?.length ?? 0;
-      out.row(10, 10 * 4 + row.iccid.length + row.imsi.length + row.msisdn.length + row.tar.length + 16 + 16 + 4 + 8 + sealed + serial)
-        .ascii(row.iccid).ascii(row.imsi).ascii(row.msisdn).ascii(row.tar)
-        .bytes(fixed.tenant).bytes(fixed.importId).int4(batch.lines[i]!).bytes(fixed.dataKey)
-        .bytes(bytes, offsets[i]!, offsets[i + 1]!);
-      if (row.attestationSerial === undefined) out.null();
-      else out.ascii(row.attestationSerial);
-    }
-    return out.take();
-  };
-  const copy = new CopyIn(client, `COPY sims ${SIM_COLUMNS} FROM STDIN (FORMAT binary)`);
+  const constants = { tenant: uuidBytes(options.tenantId), importId: uuidBytes(importId), dataKey: int8Bytes(dataKey.id) };
+  // The rows go into a table of this import's own, indexed in bulk and attached to `sims`
+  // as a partition once they are all in (./inventory-partition.ts).
+  const table = await createLoadTable(client, importId);
+  const copy = new CopyIn(client, `COPY ${table} ${copyColumns(true)} FROM STDIN (FORMAT binary)`);
   const out = new BinaryCopyWriter();
   const reader = new inventory.VendorFileReader({ maxProblems: options.maxProblems ?? 100 });
   try {
@@ -133,7 +122,7 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
     const read = await readInventory({
       source: options.open(),
       reader,
-      onRows: (batch) => copy.write(encode(out, batch)),
+      onRows: (batch) => copy.write(encodeRows(out, batch, sealer, constants)),
       onProgress: options.onProgress,
     });
     if (reader.problemCount > 0) {
@@ -143,6 +132,7 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
     await copy.write(out.trailer().take());
     await copy.end();
     if (!read.sha256.equals(options.sha256)) throw new Error('the file changed while it was being imported; nothing was imported');
+    if ((await attachLoadTable(client, table, importId)).outcome === 'duplicates') return { outcome: 'duplicates' };
     await client.query(simImportQueries.completeDirect, [importId, reader.format, reader.rowCount, read.bytes, reader.droppedColumns, reader.metadata]);
     return { outcome: 'completed', importId, rowCount: reader.rowCount };
   } catch (e) {

@@ -1,15 +1,17 @@
 /**
  * Loading a staged import (the second half): one transaction that moves the staged rows
- * into the inventory with set-based INSERT ... SELECT, in slices of the staging table's
- * pages so that progress can be shown. The inventory's unique constraints (ICCID, IMSI,
- * MSISDN) check every row against the file and the database at once; if any fails, the
- * load rolls back to before its first row and a set-based diagnosis lists each offending
- * line, and the import is rejected with nothing loaded. A process killed meanwhile leaves
- * the import staged, and loading it again completes it.
+ * into a load table of the import's own with set-based INSERT ... SELECT, in slices of the
+ * staging table's pages so that progress can be shown, then indexes it and attaches it to
+ * the inventory as a partition (./inventory-partition.ts). The load table's unique indexes
+ * check the file, and the attach checks it against the inventory (ICCID, IMSI, MSISDN); if
+ * any identifier repeats, the load rolls back to before its first row and a set-based
+ * diagnosis lists each offending line, and the import is rejected with nothing loaded. A
+ * process killed meanwhile leaves the import staged, and loading it again completes it.
  */
 import type { inventory } from '../../sim-applet/index.js';
 import { sqlState, UNIQUE_VIOLATION, type Pool, type PoolClient } from '../db/pool.js';
 import { simImportQueries, stagingTable, type ImportState } from '../db/repositories/sim-imports.js';
+import { attachLoadTable, createLoadTable } from './inventory-partition.js';
 
 export interface LoadOptions {
   /** Problems reported in detail when the import is rejected. Default 100. */
@@ -65,10 +67,11 @@ async function moveRows(client: PoolClient, pool: Pool, imp: LockedImport, optio
   let loaded = 0;
   await client.query('SAVEPOINT load');
   try {
+    const target = await createLoadTable(client, imp.id);
     for (let first = 0; first < Number(pages); first += slice) {
       // A TID range scan (PostgreSQL 14+) reads just these pages of the staging table.
       const r = await client.query(
-        `INSERT INTO sims (iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial)
+        `INSERT INTO ${target} (iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial)
          SELECT iccid, imsi, msisdn, tar, $1, $2, line, $3, keysets, attestation_serial FROM ${table}
          WHERE ctid >= $4::tid AND ctid < $5::tid`,
         [imp.tenantId, imp.id, imp.dataKeyId, `(${first},0)`, `(${first + slice},0)`],
@@ -77,16 +80,22 @@ async function moveRows(client: PoolClient, pool: Pool, imp: LockedImport, optio
       await pool.query(simImportQueries.progress, [imp.id, loaded]);
       options.onProgress?.(loaded, imp.rowCount);
     }
+    if ((await attachLoadTable(client, target, imp.id)).outcome === 'duplicates') return reject(client, pool, imp, table, options);
   } catch (e) {
     if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
-    await client.query('ROLLBACK TO SAVEPOINT load');
-    const { problems, count } = await diagnose(client, table, options.maxProblems ?? 100);
-    await client.query(simImportQueries.reject, [imp.id, JSON.stringify(problems), count]);
-    await pool.query(simImportQueries.progress, [imp.id, 0]);
-    return { importId: imp.id, state: 'rejected', loaded: 0, problemCount: count };
+    return reject(client, pool, imp, table, options);
   }
   await client.query(simImportQueries.complete, [imp.id, loaded]);
   return { importId: imp.id, state: 'completed', loaded, problemCount: 0 };
+}
+
+/** Undo the load (back to before its first row) and reject the import with every offending line. */
+async function reject(client: PoolClient, pool: Pool, imp: LockedImport, table: string, options: LoadOptions): Promise<LoadOutcome> {
+  await client.query('ROLLBACK TO SAVEPOINT load');
+  const { problems, count } = await diagnose(client, table, options.maxProblems ?? 100);
+  await client.query(simImportQueries.reject, [imp.id, JSON.stringify(problems), count]);
+  await pool.query(simImportQueries.progress, [imp.id, 0]);
+  return { importId: imp.id, state: 'rejected', loaded: 0, problemCount: count };
 }
 
 const IDENTIFIERS = [

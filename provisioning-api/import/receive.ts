@@ -22,7 +22,8 @@ import { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { MasterKeyring } from '../secrets/master-key.js';
 import { BinaryCopyWriter } from './copy-binary.js';
 import { CopyIn } from './copy-in.js';
-import { readInventory, type ByteSource, type RowBatch } from './rows.js';
+import { copyColumns, encodeRows } from './copy-rows.js';
+import { readInventory, type ByteSource } from './rows.js';
 
 export interface ReceiveOptions {
   pool: Pool;
@@ -61,24 +62,6 @@ export async function receiveImport(options: ReceiveOptions): Promise<ReceiveOut
   }
 }
 
-const STAGING_COLUMNS = '(line, iccid, imsi, msisdn, tar, keysets, attestation_serial)';
-
-/** A batch as staging rows (binary COPY, in STAGING_COLUMNS order). */
-function encodeStagingRows(out: BinaryCopyWriter, batch: RowBatch, sealer: KeysetSealer): Buffer {
-  const { bytes, offsets } = sealer.sealMany(batch.rows);
-  for (let i = 0; i < batch.rows.length; i++) {
-    const row = batch.rows[i]!;
-    const sealed = offsets[i + 1]! - offsets[i]!;
-    const serial = row.attestationSerial?.length ?? 0;
-    out.row(7, 7 * 4 + 4 + row.iccid.length + row.imsi.length + row.msisdn.length + row.tar.length + sealed + serial)
-      .int4(batch.lines[i]!).ascii(row.iccid).ascii(row.imsi).ascii(row.msisdn).ascii(row.tar)
-      .bytes(bytes, offsets[i]!, offsets[i + 1]!);
-    if (row.attestationSerial === undefined) out.null();
-    else out.ascii(row.attestationSerial);
-  }
-  return out.take();
-}
-
 async function stage(client: PoolClient, options: ReceiveOptions): Promise<ReceiveOutcome> {
   const dataKey = await createDataKey(client, options.keyring);
   const sealer = new KeysetSealer(dataKey.key);
@@ -87,7 +70,7 @@ async function stage(client: PoolClient, options: ReceiveOptions): Promise<Recei
   await client.query(`CREATE TABLE ${table} (
     line integer NOT NULL, iccid text COLLATE "C" NOT NULL, imsi text COLLATE "C" NOT NULL, msisdn text COLLATE "C" NOT NULL,
     tar text NOT NULL, keysets bytea NOT NULL, attestation_serial text)`);
-  const copy = new CopyIn(client, `COPY ${table} ${STAGING_COLUMNS} FROM STDIN (FORMAT binary)`);
+  const copy = new CopyIn(client, `COPY ${table} ${copyColumns(false)} FROM STDIN (FORMAT binary)`);
   const out = new BinaryCopyWriter();
   await copy.write(out.header().take());
 
@@ -95,7 +78,7 @@ async function stage(client: PoolClient, options: ReceiveOptions): Promise<Recei
   const read = await readInventory({
     source: options.source,
     reader,
-    onRows: (batch) => copy.write(encodeStagingRows(out, batch, sealer)),
+    onRows: (batch) => copy.write(encodeRows(out, batch, sealer, null)),
     onProgress: options.onProgress,
   }).catch(async (e: unknown) => {
     // A source that fails (a client gone mid-upload) must not leave the COPY open: the

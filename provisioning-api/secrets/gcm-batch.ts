@@ -88,20 +88,47 @@ export class GcmBatchCipher {
    * nonce(12) || ciphertext || tag(16), as node:crypto's aes-256-gcm gives them.
    */
   sealInto(messages: readonly GcmMessage[], out: Uint8Array, offsets: ArrayLike<number>): void {
-    // Counter blocks of every message: J0 (for the tag's mask), then inc32(J0), ... (keystream).
-    let blocks = 0;
     for (const m of messages) {
       if (m.nonce.length !== GCM_NONCE_BYTES) throw new RangeError('a GCM nonce here is 12 bytes');
-      blocks += 1 + ((m.plain.length + 15) >> 4);
     }
+    const stream = this.#keystream(messages.length, (i) => messages[i]!.plain.length, (i) => messages[i]!.nonce, () => 0);
+    let ks = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const msg = messages[i]!;
+      ks = this.#sealOne(msg.nonce, 0, msg.aad, 0, msg.aad.length, msg.plain, 0, msg.plain.length, stream, ks, out, offsets[i]!);
+    }
+    stream.fill(0);
+  }
+
+  /**
+   * Seal `count` messages that lie in one buffer: message r's additional data is
+   * `src[spans[4r], +spans[4r+1])` and its plaintext `src[spans[4r+2], +spans[4r+3])`, its
+   * nonce `nonces[12r, +12)`; its sealed form goes to `out[at[r], +sealedLength)`.
+   * The same output as sealInto, without an object per message.
+   */
+  sealSpans(count: number, src: Uint8Array, spans: Int32Array, nonces: Uint8Array, out: Uint8Array, at: ArrayLike<number>): void {
+    if (nonces.length < count * GCM_NONCE_BYTES) throw new RangeError('a GCM nonce here is 12 bytes');
+    const stream = this.#keystream(count, (r) => spans[r * 4 + 3]!, () => nonces, (r) => r * GCM_NONCE_BYTES);
+    let ks = 0;
+    for (let r = 0; r < count; r++) {
+      ks = this.#sealOne(nonces, r * GCM_NONCE_BYTES, src, spans[r * 4]!, spans[r * 4 + 1]!, src, spans[r * 4 + 2]!, spans[r * 4 + 3]!, stream, ks, out, at[r]!);
+    }
+    stream.fill(0);
+  }
+
+  /** E(J0), E(inc32(J0)), ... of every message in turn: the tag mask, then the keystream blocks. */
+  #keystream(count: number, plainLength: (i: number) => number, nonceOf: (i: number) => Uint8Array, nonceAt: (i: number) => number): Buffer {
+    let blocks = 0;
+    for (let i = 0; i < count; i++) blocks += 1 + ((plainLength(i) + 15) >> 4);
     const counters = Buffer.allocUnsafe(blocks * 16);
     let at = 0;
-    for (const m of messages) {
-      const n = 1 + ((m.plain.length + 15) >> 4);
-      const nonce = m.nonce;
+    for (let i = 0; i < count; i++) {
+      const n = 1 + ((plainLength(i) + 15) >> 4);
+      const nonce = nonceOf(i);
+      const from = nonceAt(i);
       for (let c = 1; c <= n; c++) {
         // Byte by byte: a set() and a writeUInt32BE() per block cost more than the copying.
-        for (let k = 0; k < 12; k++) counters[at + k] = nonce[k]!;
+        for (let k = 0; k < 12; k++) counters[at + k] = nonce[from + k]!;
         counters[at + 12] = 0;
         counters[at + 13] = 0;
         counters[at + 14] = c >>> 8;
@@ -110,31 +137,32 @@ export class GcmBatchCipher {
       }
     }
     const stream = this.#ecb.update(counters);
-    let ks = 0;
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      const base = offsets[i]!;
-      out.set(m.nonce, base);
-      const mask = ks;
-      ks += 16;
-      const body = base + GCM_NONCE_BYTES;
-      const len = m.plain.length;
-      for (let j = 0; j < len; j++) out[body + j] = m.plain[j]! ^ stream[ks + j]!;
-      ks += ((len + 15) >> 4) << 4;
-      this.#tag(m.aad, out, body, len, stream, mask, out, body + len);
-    }
     counters.fill(0);
-    stream.fill(0);
+    return stream;
+  }
+
+  /** One message sealed at `out[base..]` with the keystream from `ks`; returns where the next message's keystream starts. */
+  #sealOne(
+    nonce: Uint8Array, nonceAt: number, aad: Uint8Array, aadAt: number, aadLen: number,
+    plain: Uint8Array, plainAt: number, len: number, stream: Uint8Array, ks: number, out: Uint8Array, base: number,
+  ): number {
+    for (let k = 0; k < GCM_NONCE_BYTES; k++) out[base + k] = nonce[nonceAt + k]!;
+    const mask = ks;
+    ks += 16;
+    const body = base + GCM_NONCE_BYTES;
+    for (let j = 0; j < len; j++) out[body + j] = plain[plainAt + j]! ^ stream[ks + j]!;
+    this.#tag(aad, aadAt, aadLen, out, body, len, stream, mask, out, body + len);
+    return ks + (((len + 15) >> 4) << 4);
   }
 
   /** GHASH(A, C) XOR E(J0), written at `tagOut[tagAt..+16)`. */
-  #tag(aad: Uint8Array, c: Uint8Array, cAt: number, cLen: number, mask: Uint8Array, maskAt: number, tagOut: Uint8Array, tagAt: number): void {
+  #tag(aad: Uint8Array, aadAt: number, aadLen: number, c: Uint8Array, cAt: number, cLen: number, mask: Uint8Array, maskAt: number, tagOut: Uint8Array, tagAt: number): void {
     const y = this.#y;
     y[0] = 0; y[1] = 0; y[2] = 0; y[3] = 0;
-    this.#absorb(aad, 0, aad.length);
+    this.#absorb(aad, aadAt, aadLen);
     this.#absorb(c, cAt, cLen);
     // The lengths block: bit lengths of A and C, 64 bits each (both far below 2^32 here).
-    y[1] ^= aad.length * 8; y[3] ^= cLen * 8;
+    y[1] ^= aadLen * 8; y[3] ^= cLen * 8;
     this.#multiply();
     for (let k = 0; k < 4; k++) {
       const v = y[k]!;

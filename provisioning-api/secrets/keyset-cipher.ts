@@ -20,11 +20,9 @@ import { inventory } from '../../sim-applet/index.js';
 import type { MasterKeyring } from './master-key.js';
 
 type InventoryKeyset = inventory.InventoryKeyset;
-type KeyAlgorithm = inventory.KeyAlgorithm;
 
 const GCM_NONCE = 12;
 const TAG = 16;
-const ALGORITHM_CODES: readonly KeyAlgorithm[] = inventory.KEY_ALGORITHMS;
 
 export class KeysetCipherError extends Error {
   override readonly name = 'KeysetCipherError';
@@ -67,75 +65,17 @@ function openGcm(key: Buffer, blob: Buffer, additional: Buffer): Buffer {
   }
 }
 
-/**
- * Plaintext layout of a SIM's keysets: count(1), then per keyset index(1), KIc, KID and KIk
- * algorithms (1 each, position in KEY_ALGORITHMS), and KIc, KID, KIk each as length(1) || bytes.
- */
-export function encodedKeysetsLength(keysets: readonly InventoryKeyset[]): number {
-  let size = 1;
-  for (const k of keysets) size += 7 + ((k.kic.length + k.kid.length + k.kik.length) >> 1);
-  return size;
-}
-
-const ALGORITHM_CODE: Readonly<Record<string, number>> = Object.fromEntries(ALGORITHM_CODES.map((a, i) => [a, i]));
-/** Hex digit values by character code, -1 elsewhere. */
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) {
-  NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
-  NIBBLE['0123456789ABCDEF'.charCodeAt(i)] = i;
-}
-
-/** length(1) || bytes of a key given in hex (checked hex, as the inventory reader returns it). */
-function writeKey(hex: string, out: Buffer, at: number): number {
-  out[at++] = hex.length >> 1;
-  // A loop in JS: a Buffer.write call per key costs more than the decoding itself.
-  for (let i = 0; i < hex.length; i += 2) {
-    const hi = NIBBLE[hex.charCodeAt(i)]!;
-    const lo = NIBBLE[hex.charCodeAt(i + 1)]!;
-    if (hi < 0 || lo < 0) throw new TypeError('a key is not hex');
-    out[at++] = (hi << 4) | lo;
-  }
-  return at;
-}
-
-/** Write the plaintext layout into `out` at `at`; returns the offset after it. */
-export function encodeKeysetsInto(keysets: readonly InventoryKeyset[], out: Buffer, at: number): number {
-  out[at++] = keysets.length;
-  for (const k of keysets) {
-    out[at++] = k.index;
-    out[at++] = ALGORITHM_CODE[k.kicAlg]!;
-    out[at++] = ALGORITHM_CODE[k.kidAlg]!;
-    out[at++] = ALGORITHM_CODE[k.kikAlg]!;
-    at = writeKey(k.kic, out, at);
-    at = writeKey(k.kid, out, at);
-    at = writeKey(k.kik, out, at);
-  }
-  return at;
-}
+// The plaintext layout of a SIM's keysets lives with the inventory reader, which writes it
+// straight from the file's bytes (sim-applet/inventory/keyset-plaintext.ts).
+export const { encodedKeysetsLength, encodeKeysetsInto } = inventory;
 
 export function encodeKeysets(keysets: readonly InventoryKeyset[]): Buffer {
-  const out = Buffer.alloc(encodedKeysetsLength(keysets));
-  encodeKeysetsInto(keysets, out, 0);
-  return out;
+  const plain = inventory.encodeKeysets(keysets);
+  return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
 }
 
 export function decodeKeysets(plain: Buffer): InventoryKeyset[] {
-  const keysets: InventoryKeyset[] = [];
-  let at = 1;
-  const take = (): string => {
-    const n = plain[at++]!;
-    const hex = plain.subarray(at, at + n).toString('hex');
-    at += n;
-    return hex;
-  };
-  for (let i = 0; i < plain[0]!; i++) {
-    const index = plain[at++]!;
-    const kicAlg = ALGORITHM_CODES[plain[at++]!]!;
-    const kidAlg = ALGORITHM_CODES[plain[at++]!]!;
-    const kikAlg = ALGORITHM_CODES[plain[at++]!]!;
-    keysets.push({ index, kicAlg, kidAlg, kikAlg, kic: take(), kid: take(), kik: take() });
-  }
-  return keysets;
+  return inventory.decodeKeysets(plain);
 }
 
 export interface SealInput {
@@ -191,6 +131,27 @@ export class KeysetSealer {
     plain.fill(0);
     return { bytes, offsets };
   }
+
+  /**
+   * Seal each packed row's keyset plaintext (the ICCID as additional data) into `out` at
+   * `at[r]` (room for its sealed length: GcmBatchCipher.sealedLength of ROW_PLAIN).
+   */
+  sealPacked(rows: inventory.PackedRows, out: Uint8Array, at: Int32Array): void {
+    const count = rows.count;
+    const spans = this.#spans.length >= count * 4 ? this.#spans : (this.#spans = new Int32Array(count * 4));
+    const x = rows.index;
+    for (let r = 0; r < count; r++) {
+      const i = r * inventory.ROW_FIELDS;
+      const start = x[i + inventory.ROW_START]!;
+      spans[r * 4] = start;
+      spans[r * 4 + 1] = x[i + inventory.ROW_ICCID]!;
+      spans[r * 4 + 2] = rows.plainStart(r);
+      spans[r * 4 + 3] = x[i + inventory.ROW_PLAIN]!;
+    }
+    this.#gcm.sealSpans(count, rows.bytes, spans, randomBytes(GCM_NONCE * count), out, at);
+  }
+
+  #spans = new Int32Array(0);
 }
 
 /** Opens a SIM's keysets (the OTA sender's side): its data key, its ICCID, its sealed keysets alone. */

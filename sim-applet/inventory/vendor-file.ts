@@ -16,6 +16,7 @@ import { splitCsvLine } from './csv-line.js';
 import type { InventoryErrorCode, InventoryProblem } from './errors.js';
 import { checkCertificateSerial, checkIccid, checkImsi, checkTar, isHex, normalizeMsisdn, type FieldProblem } from './identifiers.js';
 import { keyLengthFits, type KeyAlgorithm } from './key-algorithms.js';
+import { CsvRowDecoder, type PackedRows } from './packed-rows.js';
 
 export interface InventoryKeyset {
   /** Key index 1..15 (the keyset number in the column names). */
@@ -64,6 +65,9 @@ export class VendorFileReader {
   private quantity: { value: number; line: number } | null = null;
   private readonly defaults: HeaderDefaults = { algorithms: new Map() };
   private readonly maxProblems: number;
+  /** The fast path for this file's CSV data lines, once its header is read. */
+  private fast: CsvRowDecoder | null = null;
+  private readonly text = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(options: VendorFileReaderOptions = {}) {
     this.maxProblems = options.maxProblems ?? 100;
@@ -77,6 +81,11 @@ export class VendorFileReader {
   /** Secret columns that were present and dropped unread. */
   get droppedColumns(): readonly string[] {
     return this.layout?.dropped ?? [];
+  }
+
+  /** Where each value is on a data line, once the header is read. */
+  get columnLayout(): ColumnLayout | null {
+    return this.layout;
   }
 
   get columns(): readonly string[] {
@@ -121,6 +130,21 @@ export class VendorFileReader {
     return null;
   }
 
+  /**
+   * Feed the next physical line as bytes (`buf[start, end)`, without its line feed): a valid
+   * row is packed into `out` (./packed-rows.ts). Clean CSV data lines are judged on their
+   * bytes; every other line goes through `push` as UTF-8 text, with the same outcome.
+   */
+  pushBytes(buf: Uint8Array, start: number, end: number, out: PackedRows): void {
+    if (this.fast !== null && this.fast.decode(buf, start, end, this.lineNumber + 1, out)) {
+      this.lineNumber++;
+      this.rowCount++;
+      return;
+    }
+    const row = this.push(this.text.decode(buf.subarray(start, end)));
+    if (row !== null) out.append(row, this.lineNumber);
+  }
+
   /** Call after the last line: checks what only the whole file can tell. */
   end(): void {
     if (this.layout === null && !this.layoutFailed) {
@@ -139,6 +163,7 @@ export class VendorFileReader {
     this.layout = buildLayout(names, this.defaults, this.lineNumber, found);
     for (const p of found) this.record(p);
     if (this.layout === null) this.layoutFailed = true;
+    else if (this.format === 'csv') this.fast = new CsvRowDecoder(this.layout);
   }
 
   private headerEntry(name: string, value: string): void {

@@ -1,0 +1,193 @@
+/**
+ * The byte-level fast path of the vendor file reader (CSV data lines judged on their bytes
+ * and packed for the import) against the reader's general path on the same lines: the
+ * same rows, the same bytes, the same problems, whatever the line holds. Random valid
+ * lines are mutated (characters changed, dropped, doubled, quoted, padded, case flipped,
+ * a CR added) and each file is read both ways.
+ */
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import t, { type Test } from 'tap';
+import { inventory } from '../../sim-applet/index.js';
+
+const enc = new TextEncoder();
+
+/** Through the fast path: each line as bytes. */
+function viaBytes(lines: string[]) {
+  const reader = new inventory.VendorFileReader();
+  const rows = new inventory.PackedRows();
+  for (const line of lines) {
+    const b = enc.encode(`#${line}#`);
+    // The line in the middle of a buffer, as it is in a file chunk.
+    reader.pushBytes(b, 1, b.length - 1, rows);
+  }
+  reader.end();
+  return { reader, rows };
+}
+
+/** Through the general path only: strings, rows packed afterwards. */
+function viaText(lines: string[]) {
+  const reader = new inventory.VendorFileReader();
+  const rows = new inventory.PackedRows();
+  for (const line of lines) {
+    const row = reader.push(line);
+    if (row) rows.append(row, reader.line);
+  }
+  reader.end();
+  return { reader, rows };
+}
+
+function packed(rows: inventory.PackedRows) {
+  return {
+    count: rows.count,
+    index: [...rows.index.subarray(0, rows.count * inventory.ROW_FIELDS)],
+    bytes: Buffer.from(rows.bytes.subarray(0, rows.used)).toString('hex'),
+  };
+}
+
+function same(t: Test, lines: string[], label: string) {
+  const a = viaBytes(lines);
+  const b = viaText(lines);
+  t.same(a.reader.problems, b.reader.problems, `${label}: problems`);
+  t.equal(a.reader.rowCount, b.reader.rowCount, `${label}: row count`);
+  t.same(packed(a.rows), packed(b.rows), `${label}: packed rows`);
+}
+
+const FILES: [string, Partial<inventory.VendorFileOptions>][] = [
+  ['one AES keyset', {}],
+  ['network secrets dropped', { networkSecrets: true }],
+  ['attestation serial', { attestationSerial: true }],
+  ['three keysets, mixed algorithms', {
+    keysets: [{ index: 1, kicAlg: 'aes', kidAlg: 'aes' }, { index: 2, kicAlg: '3des2', kidAlg: 'des' }, { index: 5, kicAlg: '3des3', kidAlg: 'aes' }],
+    attestationSerial: true, networkSecrets: true,
+  }],
+];
+
+t.test('clean lines take the fast path and pack exactly what the general path does', async (t) => {
+  for (const [label, options] of FILES) {
+    const lines = [...inventory.generateVendorFile({ count: 50, format: 'csv', random: randomBytes, ...options })];
+    same(t, lines, label);
+    // The fast path did take them: the decoder alone accepts every data line.
+    const reader = new inventory.VendorFileReader();
+    reader.push(lines[0]!);
+    const decoder = new inventory.CsvRowDecoder(reader.columnLayout!);
+    const rows = new inventory.PackedRows();
+    const taken = lines.slice(1).filter((l, i) => {
+      const b = enc.encode(l);
+      return decoder.decode(b, 0, b.length, i + 2, rows);
+    }).length;
+    t.equal(taken, 50, `${label}: every clean line decoded on its bytes`);
+    t.equal(rows.text(0, inventory.ROW_ICCID), lines[1]!.split(',')[0], `${label}: ICCID packed as written`);
+    t.equal(rows.text(0, inventory.ROW_MSISDN), lines[1]!.split(',')[2], `${label}: MSISDN packed with its +`);
+  }
+});
+
+t.test('the fast path refuses what it cannot judge, and nothing is packed then', async (t) => {
+  const lines = [...inventory.generateVendorFile({ count: 1, format: 'csv', random: randomBytes, attestationSerial: true })];
+  const reader = new inventory.VendorFileReader();
+  reader.push(lines[0]!);
+  const decoder = new inventory.CsvRowDecoder(reader.columnLayout!);
+  const good = lines[1]!;
+  const variants = [
+    ['a space', good.replace(',', ', ')],
+    ['a quote', `"${good.slice(0, 5)}"${good.slice(5)}`],
+    ['a wrong check digit', good.replace(/^(\d{18})(\d)/, (_, a: string, d: string) => a + String((Number(d) + 1) % 10))],
+    ['a short IMSI', good.replace(/,(\d{15}),/, (_, i: string) => `,${i.slice(1)},`)],
+    ['a missing field', good.replace(/,[^,]*$/, '')],
+    ['an extra field', `${good},x`],
+    ['an empty line', ''],
+    ['a non-ASCII byte', good.replace('+', '\u00e9')],
+  ] as const;
+  for (const [label, line] of variants) {
+    const rows = new inventory.PackedRows();
+    const b = enc.encode(line);
+    t.equal(decoder.decode(b, 0, b.length, 2, rows), false, label);
+    t.equal(rows.count, 0, `${label}: no row`);
+    t.equal(rows.used, 0, `${label}: no bytes`);
+    same(t, [lines[0]!, line], label);
+  }
+});
+
+t.test('mutated lines: both paths agree on every problem and every row', async (t) => {
+  const alphabet = '0123456789abcdefABCDEF+, "\t\r\u00e9xX'.split('');
+  const mutation = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), at: fc.nat(), ch: fc.constantFrom(...alphabet) }),
+    fc.record({ kind: fc.constant('drop' as const), at: fc.nat(), ch: fc.constant('') }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), ch: fc.constantFrom(...alphabet) }),
+    fc.record({ kind: fc.constant('case' as const), at: fc.nat(), ch: fc.constant('') }),
+  );
+  const options = fc.constantFrom(...FILES.map(([, o]) => o));
+  let mutatedRows = 0;
+  await fc.assert(
+    fc.property(options, fc.array(fc.tuple(fc.nat(9), fc.array(mutation, { minLength: 1, maxLength: 3 })), { maxLength: 6 }), (o, edits) => {
+      const lines = [...inventory.generateVendorFile({ count: 10, format: 'csv', random: randomBytes, ...o })];
+      for (const [row, ms] of edits) {
+        let line = lines[row + 1]!;
+        for (const m of ms) {
+          const at = m.at % (line.length + 1);
+          if (m.kind === 'set') line = line.slice(0, at) + m.ch + line.slice(at + 1);
+          else if (m.kind === 'drop') line = line.slice(0, at) + line.slice(at + 1);
+          else if (m.kind === 'insert') line = line.slice(0, at) + m.ch + line.slice(at);
+          else line = line.slice(0, at) + line.slice(at).toLowerCase();
+        }
+        lines[row + 1] = line;
+        mutatedRows++;
+      }
+      const a = viaBytes(lines);
+      const b = viaText(lines);
+      return JSON.stringify([a.reader.problems, a.reader.rowCount, packed(a.rows)]) === JSON.stringify([b.reader.problems, b.reader.rowCount, packed(b.rows)]);
+    }),
+    { numRuns: 400 },
+  );
+  t.ok(mutatedRows > 400, 'lines were mutated');
+});
+
+t.test('a header the general path reads, then data on bytes; out files go the general way', async (t) => {
+  const outLines = [...inventory.generateVendorFile({ count: 5, format: 'out', random: randomBytes })];
+  same(t, outLines, 'out file');
+  t.equal(viaBytes(outLines).rows.count, 5, 'out file rows packed');
+  const bom = [...inventory.generateVendorFile({ count: 5, format: 'csv', random: randomBytes })];
+  bom[0] = '\uFEFF' + bom[0]!;
+  same(t, bom, 'CSV with a byte order mark');
+  t.equal(viaBytes(bom).rows.count, 5, 'BOM file rows packed');
+});
+
+t.test('edge values of every checked column: both paths agree', async (t) => {
+  const lines = [...inventory.generateVendorFile({
+    count: 1, format: 'csv', random: randomBytes, attestationSerial: true,
+    keysets: [{ index: 1, kicAlg: 'aes', kidAlg: 'aes' }, { index: 2, kicAlg: 'des', kidAlg: '3des2' }],
+  })];
+  const header = lines[0]!.split(',');
+  const withField = (column: string, value: string): string[] => {
+    const fields = lines[1]!.split(',');
+    fields[header.indexOf(column)] = value;
+    return [lines[0]!, fields.join(',')];
+  };
+  const iccid = lines[1]!.split(',')[0]!;
+  const edges: [string, string[]][] = [
+    ['ICCID', [iccid.slice(0, 18), iccid + '0', '88' + iccid.slice(2), iccid.slice(0, -1) + 'a', '8900000000000000000', '89000000000000000000', '89000000000000000001']],
+    ['IMSI', ['00101000000000', '0010100000000000', '00101000000000a', '001010000000000']],
+    ['MSISDN', ['+04477000000', '04477000000', '4477000000', '+1234567', '+12345678', '+123456789012345', '+1234567890123456', '++44770000', '44+770000000', '+']],
+    ['TAR', ['b0001', 'b000100', 'B0001F', 'b0001g', '']],
+    ['ATTESTATION_SN', ['', '0', '00', '0001', 'abc', 'ABCD', '1'.repeat(40), '1'.repeat(42), 'zz']],
+    ['KIC1', ['', '00'.repeat(15), '00'.repeat(24), '00'.repeat(32), '00'.repeat(33), 'AbCd'.repeat(8), '0'.repeat(31)]],
+    ['KIC2', ['00'.repeat(8), '00'.repeat(16), 'g0'.repeat(8)]],
+    ['KID2', ['00'.repeat(16), '00'.repeat(24)]],
+    ['KIC1_ALG', ['AES', 'Aes', '3DES2', 'des3', '', 'aes2']],
+    ['KID2_ALG', ['3des3', 'DES', 'des']],
+  ];
+  let cases = 0;
+  for (const [column, values] of edges) {
+    t.ok(header.includes(column), `the file has ${column}`);
+    for (const v of values) {
+      same(t, withField(column, v), `${column}=${JSON.stringify(v)}`);
+      cases++;
+    }
+  }
+  // Keysets given in part, or not at all.
+  same(t, withField('KID1', ''), 'keyset 1 incomplete');
+  const none = lines[1]!.split(',');
+  for (const c of ['KIC1', 'KID1', 'KIK1', 'KIC2', 'KID2', 'KIK2']) none[header.indexOf(c)] = '';
+  same(t, [lines[0]!, none.join(',')], 'no keyset');
+  t.ok(cases > 50);
+});
