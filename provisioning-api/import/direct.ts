@@ -17,9 +17,11 @@
  *   twice, a request body cannot, so only the rare failing import pays for it here.
  * - A process killed at any point: the server rolls the transaction back, nothing is left,
  *   and running the command again imports the file.
- * - The same file twice: the import is recorded, by the file's SHA-256, before its first
- *   row; the same file imported at the same time elsewhere waits on that record and then
- *   resolves to this import. A file that changes while it is read is refused.
+ * - The same file twice: the import is recorded by the file's SHA-256, unique; the same
+ *   file imported at the same time elsewhere waits on that record and then resolves to this
+ *   import. When the caller hashed the file first, the record is made before the first row
+ *   and a file that changes while it is read is refused; otherwise the hash is computed
+ *   while the file is read and the record made once the rows are in.
  *
  * Why no staging table on this path: writing every row twice (COPY into staging, then
  * INSERT ... SELECT) costs the server a third more work than one binary COPY, and the load
@@ -49,8 +51,13 @@ export interface DirectImportOptions {
   fileName?: string | null;
   /** Opens the file from its start: called once to import, and once more to diagnose duplicates. */
   open: () => ByteSource;
-  /** SHA-256 of the file, computed before the import: the import is recorded by it first. */
-  sha256: Buffer;
+  /**
+   * SHA-256 of the file when it was computed before the import: the import is then recorded
+   * by it before its first row (a concurrent import of the same file waits on that record
+   * instead of reading the file too), and a file whose content changes meanwhile is refused.
+   * Without it the import is recorded by the hash of what was read, once it is all in.
+   */
+  sha256?: Buffer | undefined;
   /** Problems reported in detail (all are counted). Default 100. */
   maxProblems?: number;
   /** Called every few thousand rows with the bytes and rows read so far. */
@@ -100,13 +107,17 @@ export async function importDirect(options: DirectImportOptions): Promise<Direct
 async function importRows(client: PoolClient, options: DirectImportOptions): Promise<DirectImportOutcome | { outcome: 'duplicates' }> {
   const dataKey = await createDataKey(client, options.keyring);
   const importId = randomUUID();
-  const recorded = await client.query(simImportQueries.insertDirect, [
-    importId, options.tenantId, options.createdBy ?? null, options.sha256, options.fileName ?? null, dataKey.id,
-  ]);
-  if (recorded.rowCount === 0) {
-    // The same file is an import already (committed before, or while this one waited on it).
-    const existing = await getSimImportByHash(client, options.sha256);
-    return { outcome: 'existing', importId: existing!.id };
+  /** Record the import by the file's hash; its id when the same file is an import already. */
+  const record = async (sha256: Buffer): Promise<string | null> => {
+    const recorded = await client.query(simImportQueries.insertDirect, [
+      importId, options.tenantId, options.createdBy ?? null, sha256, options.fileName ?? null, dataKey.id,
+    ]);
+    // Committed before, or while this one waited on the other's record.
+    return recorded.rowCount === 0 ? (await getSimImportByHash(client, sha256))!.id : null;
+  };
+  if (options.sha256) {
+    const existing = await record(options.sha256);
+    if (existing !== null) return { outcome: 'existing', importId: existing };
   }
 
   const sealer = new KeysetSealer(dataKey.key);
@@ -131,7 +142,11 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
     }
     await copy.write(out.trailer().take());
     await copy.end();
-    if (!read.sha256.equals(options.sha256)) throw new Error('the file changed while it was being imported; nothing was imported');
+    if (options.sha256 && !read.sha256.equals(options.sha256)) throw new Error('the file changed while it was being imported; nothing was imported');
+    if (!options.sha256) {
+      const existing = await record(read.sha256);
+      if (existing !== null) return { outcome: 'existing', importId: existing };
+    }
     if ((await attachLoadTable(client, table, importId)).outcome === 'duplicates') return { outcome: 'duplicates' };
     await client.query(simImportQueries.completeDirect, [importId, reader.format, reader.rowCount, read.bytes, reader.droppedColumns, reader.metadata]);
     return { outcome: 'completed', importId, rowCount: reader.rowCount };

@@ -136,6 +136,20 @@ t.test('the same file is one import: again, twice at once, or staged by the API'
   t.same(await direct(uploaded), { outcome: 'existing', importId: staged.importId }, 'staged by the API');
 });
 
+t.test('not hashed first: recorded by the hash of what was read, once its rows are in', async (t) => {
+  const file = vendorFile({ count: 3000, firstSerial: 200_000 });
+  const before = await counts();
+  const both = await Promise.all([direct(file, { sha256: undefined }), direct(file, { sha256: undefined })]);
+  t.same(both.map((o) => o.outcome).sort(), ['completed', 'existing'], 'twice at once: one imports, the other finds it once the first commits');
+  t.equal(new Set(both.map((o) => ('importId' in o ? o.importId : null))).size, 1, 'the same import');
+  const after = await counts();
+  t.same(after, { ...before, sims: before.sims + 3000, imports: before.imports + 1, keys: before.keys + 1 }, 'one import, its rows once, the loser left nothing');
+  const imp = (await getSimImport(db.pool, both.find((o) => o.outcome === 'completed')!.importId))!;
+  t.ok(imp.contentSha256.equals(sha256(file)), 'the hash of the content read');
+  t.same(await direct(file, { sha256: undefined }), { outcome: 'existing', importId: imp.id }, 'again: the same import');
+  t.same(await counts(), after);
+});
+
 t.test('a file that changes after it was hashed is refused; nothing written', async (t) => {
   const before = await counts();
   const hashed = vendorFile({ count: 200, firstSerial: 90_000 });

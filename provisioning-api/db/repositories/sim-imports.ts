@@ -38,6 +38,7 @@ const FROM = 'sim_imports i LEFT JOIN sim_import_progress p ON p.import_id = i.i
 export const simImportQueries = {
   byId: `SELECT ${COLUMNS} FROM ${FROM} WHERE i.id = $1`,
   byHash: `SELECT ${COLUMNS} FROM ${FROM} WHERE i.content_sha256 = $1`,
+  ofSize: `SELECT 1 FROM sim_imports WHERE byte_count = $1 LIMIT 1`,
   lock: `SELECT i.id, i.state, i.row_count AS "rowCount", i.tenant_id AS "tenantId", i.data_key_id AS "dataKeyId"
     FROM sim_imports i WHERE i.id = $1 FOR UPDATE`,
   page: `SELECT ${COLUMNS} FROM ${FROM} WHERE ($1::uuid IS NULL OR i.tenant_id = $1)
@@ -70,6 +71,14 @@ export async function getSimImport(db: Queryable, id: string): Promise<SimImport
 
 export async function getSimImportByHash(db: Queryable, sha256: Buffer): Promise<SimImport | null> {
   return (await db.query<SimImport>(simImportQueries.byHash, [sha256])).rows[0] ?? null;
+}
+
+/**
+ * Whether any import was of a file of this many bytes: when none was, a file cannot be an
+ * import already, and need not be hashed before it is read.
+ */
+export async function anyImportOfSize(db: Queryable, bytes: number): Promise<boolean> {
+  return (await db.query(simImportQueries.ofSize, [bytes])).rowCount! > 0;
 }
 
 export async function listSimImports(
