@@ -45,9 +45,6 @@ class ProgressBar {
   }
 }
 
-/** Files from this size (about 70,000 rows) are read with a worker thread. */
-const WORKER_MIN_BYTES = 16 << 20;
-
 async function sha256Of(file: string): Promise<Buffer> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
@@ -96,9 +93,6 @@ async function importFile(backend: Backend, file: string, size: number): Promise
     // unfinished last line is the only copy made.
     open: () => createReadStream(file, { highWaterMark: 1 << 20 }),
     sha256,
-    // A worker thread reads, seals and encodes the rows of a large file while this one
-    // reads and writes (a smaller one is done before a worker would have started).
-    worker: size >= WORKER_MIN_BYTES,
     enqueueLoad: (client, jobId) => backend.services.queue.enqueue(client, 'sim-import.load', jobId),
     onProgress: (bytes, rows) => bar.update(bytes, rows),
     onDiagnose: () => {

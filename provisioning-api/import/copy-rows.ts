@@ -13,9 +13,9 @@ const { ROW_FIELDS, ROW_LINE, ROW_START, ROW_ICCID, ROW_IMSI, ROW_MSISDN, ROW_TA
 
 /** What every row of one import shares, in binary form. */
 export interface ImportConstants {
-  tenant: Uint8Array;
-  importId: Uint8Array;
-  dataKey: Uint8Array;
+  tenant: Buffer;
+  importId: Buffer;
+  dataKey: Buffer;
 }
 
 /** The columns encodeRows writes, in order; `constants` adds tenant_id, import_id, data_key_id. */
@@ -26,10 +26,10 @@ export function copyColumns(constants: boolean): string {
 }
 
 /**
- * Write the batch into `out` as COPY rows: for `sims` (with the import's constants) or for
- * a staging table (without); the columns as copyColumns gives them.
+ * The batch as COPY rows: for `sims` (with the import's constants) or for a staging table
+ * (without); the columns as copyColumns gives them.
  */
-export function writeRows(out: BinaryCopyWriter, rows: inventory.PackedRows, sealer: KeysetSealer, constants: ImportConstants | null): void {
+export function encodeRows(out: BinaryCopyWriter, rows: inventory.PackedRows, sealer: KeysetSealer, constants: ImportConstants | null): Buffer {
   const x = rows.index;
   const src = rows.bytes;
   const holes = new Int32Array(rows.count);
@@ -49,4 +49,5 @@ export function writeRows(out: BinaryCopyWriter, rows: inventory.PackedRows, sea
     else out.bytes(src, at, at + serial);
   }
   sealer.sealPacked(rows, out.buffer, holes);
+  return out.take();
 }

@@ -33,11 +33,12 @@ import { inventory } from '../../sim-applet/index.js';
 import { sqlState, UNIQUE_VIOLATION, type Pool, type PoolClient } from '../db/pool.js';
 import { createDataKey } from '../db/repositories/data-keys.js';
 import { getSimImportByHash, simImportQueries } from '../db/repositories/sim-imports.js';
+import { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { MasterKeyring } from '../secrets/master-key.js';
 import { BinaryCopyWriter, int8Bytes, uuidBytes } from './copy-binary.js';
 import { CopyIn } from './copy-in.js';
 import { receiveImport, type ReceiveOutcome } from './receive.js';
-import { copyColumns } from './copy-rows.js';
+import { copyColumns, encodeRows } from './copy-rows.js';
 import { attachLoadTable, createLoadTable } from './inventory-partition.js';
 import { readInventory, type ByteSource } from './rows.js';
 
@@ -57,8 +58,6 @@ export interface DirectImportOptions {
    * Without it the import is recorded by the hash of what was read, once it is all in.
    */
   sha256?: Buffer | undefined;
-  /** Read, seal and encode on a worker thread (./rows.ts): for large files. Default false. */
-  worker?: boolean;
   /** Problems reported in detail (all are counted). Default 100. */
   maxProblems?: number;
   /** Called every few thousand rows with the bytes and rows read so far. */
@@ -121,6 +120,7 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
     if (existing !== null) return { outcome: 'existing', importId: existing };
   }
 
+  const sealer = new KeysetSealer(dataKey.key);
   const constants = { tenant: uuidBytes(options.tenantId), importId: uuidBytes(importId), dataKey: int8Bytes(dataKey.id) };
   // The rows go into a table of this import's own, indexed in bulk and attached to `sims`
   // as a partition once they are all in (./inventory-partition.ts).
@@ -133,9 +133,7 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
     const read = await readInventory({
       source: options.open(),
       reader,
-      target: { dataKey: dataKey.key, constants },
-      onCopy: (rows) => copy.write(rows),
-      worker: options.worker,
+      onRows: (batch) => copy.write(encodeRows(out, batch, sealer, constants)),
       onProgress: options.onProgress,
     });
     if (reader.problemCount > 0) {

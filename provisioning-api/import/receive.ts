@@ -18,10 +18,11 @@ import type { Pool, PoolClient } from '../db/pool.js';
 import { createDataKey } from '../db/repositories/data-keys.js';
 import { insertJob } from '../db/repositories/jobs.js';
 import { getSimImportByHash, simImportQueries, stagingTable } from '../db/repositories/sim-imports.js';
+import { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { MasterKeyring } from '../secrets/master-key.js';
 import { BinaryCopyWriter } from './copy-binary.js';
 import { CopyIn } from './copy-in.js';
-import { copyColumns } from './copy-rows.js';
+import { copyColumns, encodeRows } from './copy-rows.js';
 import { readInventory, type ByteSource } from './rows.js';
 
 export interface ReceiveOptions {
@@ -63,6 +64,7 @@ export async function receiveImport(options: ReceiveOptions): Promise<ReceiveOut
 
 async function stage(client: PoolClient, options: ReceiveOptions): Promise<ReceiveOutcome> {
   const dataKey = await createDataKey(client, options.keyring);
+  const sealer = new KeysetSealer(dataKey.key);
   const importId = randomUUID();
   const table = stagingTable(importId);
   await client.query(`CREATE TABLE ${table} (
@@ -76,8 +78,7 @@ async function stage(client: PoolClient, options: ReceiveOptions): Promise<Recei
   const read = await readInventory({
     source: options.source,
     reader,
-    target: { dataKey: dataKey.key, constants: null },
-    onCopy: (rows) => copy.write(rows),
+    onRows: (batch) => copy.write(encodeRows(out, batch, sealer, null)),
     onProgress: options.onProgress,
   }).catch(async (e: unknown) => {
     // A source that fails (a client gone mid-upload) must not leave the COPY open: the

@@ -83,31 +83,6 @@ export class VendorFileReader {
     return this.layout?.dropped ?? [];
   }
 
-  /** How many problems are kept in detail. */
-  get maxProblemsKept(): number {
-    return this.maxProblems;
-  }
-
-  /** Whether the header is behind: the lines from here on are data (or, if it was refused, only counted). */
-  get headerDone(): boolean {
-    return this.layout !== null || this.layoutFailed;
-  }
-
-  /**
-   * Take in what another reader found in this file's later lines (a worker's, fed this
-   * reader's header lines and then the rest of the file): its rows and problems count as
-   * this reader's, and the first `maxProblems` problems by line are kept.
-   */
-  merge(part: { rowCount: number; problemCount: number; problems: readonly InventoryProblem[]; line: number }): void {
-    this.rowCount += part.rowCount;
-    this.problemCount += part.problemCount;
-    if (part.problems.length > 0 && this.problems.length < this.maxProblems) {
-      const all = [...this.problems, ...part.problems].sort((a, b) => a.line - b.line);
-      this.problems.splice(0, this.problems.length, ...all.slice(0, this.maxProblems));
-    }
-    this.lineNumber = Math.max(this.lineNumber, part.line);
-  }
-
   /** Where each value is on a data line, once the header is read. */
   get columnLayout(): ColumnLayout | null {
     return this.layout;
