@@ -16,6 +16,8 @@
 ALTER TABLE keyset_rotations DROP CONSTRAINT keyset_rotations_iccid_fkey;
 
 ALTER TABLE sims RENAME TO sims_migrated;
+ALTER TABLE sims_migrated DROP CONSTRAINT sims_tar_check;
+ALTER TABLE sims_migrated ADD CONSTRAINT sims_tar_check CHECK (octet_length(tar) = 6 AND encode(decode(tar, 'hex'), 'hex') = tar);
 ALTER INDEX sims_pkey RENAME TO sims_migrated_pkey;
 ALTER INDEX sims_imsi_key RENAME TO sims_migrated_imsi_key;
 ALTER INDEX sims_msisdn_key RENAME TO sims_migrated_msisdn_key;
@@ -26,7 +28,10 @@ CREATE TABLE sims (
   iccid text COLLATE "C" NOT NULL,
   imsi text COLLATE "C" NOT NULL,
   msisdn text COLLATE "C" NOT NULL,
-  tar text NOT NULL CONSTRAINT sims_tar_check CHECK (tar ~ '^[0-9a-f]{6}$'),
+  -- 6 lower-case hex digits, as before, checked without a regular expression: a regex per
+  -- row was a third of the server's CPU for a million-row COPY (0.45 s of 1.3-1.8 s);
+  -- decode() refuses a non-hex digit, the round trip an upper-case one.
+  tar text NOT NULL CONSTRAINT sims_tar_check CHECK (octet_length(tar) = 6 AND encode(decode(tar, 'hex'), 'hex') = tar),
   -- No foreign key (see 0002): every writer checks the tenant.
   tenant_id uuid NOT NULL,
   state text NOT NULL DEFAULT 'inventory'
@@ -88,6 +93,8 @@ INSERT INTO sims_merged SELECT * FROM sims;
 DROP TABLE sims;
 DROP TABLE sims_partitions;
 ALTER TABLE sims_merged RENAME TO sims;
+ALTER TABLE sims DROP CONSTRAINT sims_tar_check;
+ALTER TABLE sims ADD CONSTRAINT sims_tar_check CHECK (tar ~ '^[0-9a-f]{6}$');
 ALTER TABLE sims ADD CONSTRAINT sims_pkey PRIMARY KEY (iccid),
   ADD CONSTRAINT sims_imsi_key UNIQUE (imsi),
   ADD CONSTRAINT sims_msisdn_key UNIQUE (msisdn);

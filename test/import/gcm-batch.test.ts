@@ -81,3 +81,10 @@ t.test('refuses a key or a nonce of the wrong size', async (t) => {
   t.throws(() => new GcmBatchCipher(randomBytes(16)), RangeError);
   t.throws(() => batchSeal(randomBytes(32), [{ nonce: randomBytes(16), aad: Buffer.alloc(0), plain: Buffer.alloc(3) }]), RangeError);
 });
+
+t.test('the committed WebAssembly is what its text compiles to (npm run wasm:build)', async (t) => {
+  const { compileGcmSeal, gcmSealSource } = await import('../../provisioning-api/secrets/build-gcm-wasm.js');
+  const { readFileSync } = await import('node:fs');
+  const committed = readFileSync(new URL('../../provisioning-api/secrets/gcm-seal-wasm.ts', import.meta.url), 'utf8');
+  t.equal(committed, gcmSealSource(await compileGcmSeal()));
+});

@@ -140,6 +140,20 @@ t.test('an import becomes a partition of its own, with exactly its indexes', asy
   t.match(plan, new RegExp(`Index Scan using ${table}_pkey on ${table}`), 'lookups by ICCID prune to the partition and use its adopted primary key');
   const sim = (await db.pool.query(`SELECT imsi, msisdn, import_id AS "importId", import_line AS line, state FROM sims WHERE iccid = $1`, [inventory.iccidForSerial(104)])).rows[0];
   t.same(sim, { imsi: imsi(104), msisdn: msisdn(104), importId: loaded.importId, line: 4, state: 'inventory' });
+  // The TAR check (no regular expression: octet length and a hex round trip) still takes
+  // exactly six lower-case hex digits.
+  for (const tar of ['B00010', 'b0001g', 'b0001', 'b000100', '']) {
+    await t.rejects(
+      withTransaction(db.pool, (c) => c.query(`UPDATE sims SET tar = $1 WHERE iccid = $2`, [tar, inventory.iccidForSerial(104)])),
+      { code: /^(23514|22023)$/ },
+      `TAR ${JSON.stringify(tar)} refused`,
+    );
+  }
+  await withTransaction(db.pool, async (c) => {
+    const r = await c.query(`UPDATE sims SET tar = 'c0ffee' WHERE iccid = $1`, [inventory.iccidForSerial(104)]);
+    t.equal(r.rowCount, 1, 'a lower-case hex TAR is taken');
+    await c.query(`UPDATE sims SET tar = 'b00010' WHERE iccid = $1`, [inventory.iccidForSerial(104)]);
+  });
 });
 
 t.test('an import of a disjoint range is a second partition', async (t) => {
