@@ -2,7 +2,7 @@
  * What every subcommand shares: reading stdin, writing JSON, and turning any failure into
  * one line on stderr and a non-zero exit, never a stack trace (DESIGN.md section 6).
  */
-import { isProtocolError } from '../sim-applet/index.js';
+import { isProtocolError } from '../sim-applet/errors.js';
 
 /** A failure the user can act on: printed as is, exit code 1 (2 for usage). */
 export class CliError extends Error {

@@ -4,7 +4,8 @@
  * the whole batch is sealed into those holes (./secrets/keyset-cipher.ts): no string, no
  * object and no intermediate buffer per row.
  */
-import { inventory } from '../../sim-applet/index.js';
+// The inventory module alone: the import needs none of the applet's cryptography.
+import * as inventory from '../../sim-applet/inventory/index.js';
 import { GcmBatchCipher } from '../secrets/gcm-batch.js';
 import type { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { BinaryCopyWriter } from './copy-binary.js';

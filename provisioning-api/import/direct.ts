@@ -29,7 +29,8 @@
  * process parses and seals the next ones, each on a core of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { inventory } from '../../sim-applet/index.js';
+// The inventory module alone: the import needs none of the applet's cryptography.
+import * as inventory from '../../sim-applet/inventory/index.js';
 import { sqlState, UNIQUE_VIOLATION, type Pool, type PoolClient } from '../db/pool.js';
 import { createDataKey } from '../db/repositories/data-keys.js';
 import { getSimImportByHash, simImportQueries } from '../db/repositories/sim-imports.js';

@@ -13,7 +13,8 @@
  * (./direct.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { inventory } from '../../sim-applet/index.js';
+// The inventory module alone: the import needs none of the applet's cryptography.
+import * as inventory from '../../sim-applet/inventory/index.js';
 import type { Pool, PoolClient } from '../db/pool.js';
 import { createDataKey } from '../db/repositories/data-keys.js';
 import { insertJob } from '../db/repositories/jobs.js';

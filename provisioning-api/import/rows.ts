@@ -7,7 +7,8 @@
  * over: the import will write nothing. Memory is one source chunk and one batch.
  */
 import { createHash } from 'node:crypto';
-import { inventory } from '../../sim-applet/index.js';
+// The inventory module alone: the import needs none of the applet's cryptography.
+import * as inventory from '../../sim-applet/inventory/index.js';
 
 export type ByteSource = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
 

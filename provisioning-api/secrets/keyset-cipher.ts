@@ -16,7 +16,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { GcmBatchCipher, type GcmMessage } from './gcm-batch.js';
-import { inventory } from '../../sim-applet/index.js';
+// The inventory module alone: the import needs none of the applet's cryptography.
+import * as inventory from '../../sim-applet/inventory/index.js';
 import type { MasterKeyring } from './master-key.js';
 
 type InventoryKeyset = inventory.InventoryKeyset;
