@@ -10,9 +10,10 @@
 -- Indexes of the parent, attached to the same ones of each partition: the primary key
 -- (ICCID: it holds the partition key, so it is unique across partitions), per-tenant
 -- pagination, the BRIN of import ids. IMSI and MSISDN cannot be unique on the parent (a
--- unique index of a partitioned table must contain the partition key): each partition has
--- UNIQUE indexes of its own on them, and the import checks a new partition's IMSIs and
--- MSISDNs against every other partition, serialised by an advisory lock.
+-- unique index of a partitioned table must contain the partition key): the import checks
+-- a file's IMSIs and MSISDNs for duplicates (a unique index on its load table, unless they
+-- strictly increase through the file) and against the other partitions (their recorded
+-- ranges, then row by row where those overlap), serialised by an advisory lock.
 ALTER TABLE keyset_rotations DROP CONSTRAINT keyset_rotations_iccid_fkey;
 
 ALTER TABLE sims RENAME TO sims_migrated;
@@ -60,6 +61,13 @@ CREATE TABLE sims_partitions (
   upper_iccid text COLLATE "C" NOT NULL,
   -- The import that created it; NULL for the inventory that existed before partitioning.
   import_id uuid,
+  -- The least and greatest IMSI and MSISDN it holds (widened when an import routes rows
+  -- into it): an import's identifiers are matched only against partitions whose ranges
+  -- overlap them.
+  imsi_min text COLLATE "C" NOT NULL,
+  imsi_max text COLLATE "C" NOT NULL,
+  msisdn_min text COLLATE "C" NOT NULL,
+  msisdn_max text COLLATE "C" NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   CHECK (lower_iccid < upper_iccid)
 );
@@ -78,7 +86,8 @@ BEGIN
     DROP TABLE sims_migrated;
   ELSE
     EXECUTE format('ALTER TABLE sims ATTACH PARTITION sims_migrated FOR VALUES FROM (%L) TO (%L)', lower_iccid, upper_iccid);
-    INSERT INTO sims_partitions (relname, lower_iccid, upper_iccid) VALUES ('sims_migrated', lower_iccid, upper_iccid);
+    INSERT INTO sims_partitions (relname, lower_iccid, upper_iccid, imsi_min, imsi_max, msisdn_min, msisdn_max)
+      SELECT 'sims_migrated', lower_iccid, upper_iccid, min(imsi), max(imsi), min(msisdn), max(msisdn) FROM sims_migrated;
   END IF;
 END $$;
 

@@ -40,6 +40,7 @@ import { BinaryCopyWriter, int8Bytes, uuidBytes } from './copy-binary.js';
 import { CopyIn } from './copy-in.js';
 import { receiveImport, type ReceiveOutcome } from './receive.js';
 import { copyColumns, encodeRows } from './copy-rows.js';
+import { IdentifierOrder } from './identifier-order.js';
 import { attachLoadTable, createLoadTable } from './inventory-partition.js';
 import { readInventory, type ByteSource } from './rows.js';
 
@@ -128,13 +129,17 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
   const table = await createLoadTable(client, importId);
   const copy = new CopyIn(client, `COPY ${table} ${copyColumns(true)} FROM STDIN (FORMAT binary)`);
   const out = new BinaryCopyWriter();
+  const order = new IdentifierOrder();
   const reader = new inventory.VendorFileReader({ maxProblems: options.maxProblems ?? 100 });
   try {
     await copy.write(out.header().take());
     const read = await readInventory({
       source: options.open(),
       reader,
-      onRows: (batch) => copy.write(encodeRows(out, batch, sealer, constants)),
+      onRows: (batch) => {
+        order.observe(batch);
+        return copy.write(encodeRows(out, batch, sealer, constants));
+      },
       onProgress: options.onProgress,
     });
     if (reader.problemCount > 0) {
@@ -148,7 +153,7 @@ async function importRows(client: PoolClient, options: DirectImportOptions): Pro
       const existing = await record(read.sha256);
       if (existing !== null) return { outcome: 'existing', importId: existing };
     }
-    if ((await attachLoadTable(client, table, importId)).outcome === 'duplicates') return { outcome: 'duplicates' };
+    if ((await attachLoadTable(client, table, importId, order.facts())).outcome === 'duplicates') return { outcome: 'duplicates' };
     await client.query(simImportQueries.completeDirect, [importId, reader.format, reader.rowCount, read.bytes, reader.droppedColumns, reader.metadata]);
     return { outcome: 'completed', importId, rowCount: reader.rowCount };
   } catch (e) {

@@ -173,3 +173,51 @@ t.test('a source that fails midway leaves nothing, and the connection is usable'
   const again = await direct(file);
   t.equal(again.outcome, 'completed', 'the next import goes through');
 });
+
+t.test('identifiers in increasing order: no unique index needed on them, the inventory still checked', async (t) => {
+  const partitionIndexes = async (importId: string) => (await db.pool.query<{ relname: string; indexes: string[] }>(
+    `SELECT p.relname, array(SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+       WHERE x.indrelid = c.oid ORDER BY 1) AS indexes
+     FROM sims_partitions p JOIN pg_class c ON c.relname = p.relname WHERE p.import_id = $1`, [importId])).rows;
+  const ranges = async (importId: string) => (await db.pool.query(
+    `SELECT imsi_min, imsi_max, msisdn_min, msisdn_max FROM sims_partitions WHERE import_id = $1`, [importId])).rows;
+
+  // A vendor batch: consecutive numbers, so its IMSIs and MSISDNs strictly increase.
+  const sorted = vendorFile({ count: 1000, firstSerial: 300_000 });
+  const a = await direct(sorted, { sha256: undefined });
+  if (a.outcome !== 'completed') throw new Error(a.outcome);
+  const [pa] = await partitionIndexes(a.importId);
+  t.same(pa!.indexes.map((n) => n.replace(pa!.relname, 'T')), ['T_import', 'T_pkey', 'T_tenant_iccid'], 'no unique IMSI or MSISDN index');
+  t.same(await ranges(a.importId), [{ imsi_min: '001010000300000', imsi_max: '001010000300999', msisdn_min: '+447700300000', msisdn_max: '+447700300999' }]);
+
+  // MSISDNs out of order: that column gets its unique index (and finds a repeat).
+  const lines = vendorFile({ count: 1000, firstSerial: 310_000 }).trimEnd().split('\n');
+  const swap = (i: number, j: number) => {
+    const fi = lines[i]!.split(','), fj = lines[j]!.split(',');
+    [fi[2], fj[2]] = [fj[2]!, fi[2]!];
+    lines[i] = fi.join(','); lines[j] = fj.join(',');
+  };
+  swap(10, 20);
+  const b = await direct(lines.join('\n') + '\n', { sha256: undefined });
+  if (b.outcome !== 'completed') throw new Error(b.outcome);
+  const [pb] = await partitionIndexes(b.importId);
+  t.same(pb!.indexes.map((n) => n.replace(pb!.relname, 'T')), ['T_import', 'T_msisdn_key', 'T_pkey', 'T_tenant_iccid'], 'a unique MSISDN index');
+  const repeated = vendorFile({ count: 1000, firstSerial: 320_000 }).trimEnd().split('\n');
+  const f = repeated[30]!.split(',');
+  f[2] = repeated[31]!.split(',')[2]!;
+  repeated[30] = f.join(',');
+  const before = await counts();
+  const c = await direct(repeated.join('\n') + '\n', { sha256: undefined });
+  t.equal(c.outcome, 'staged', 'a repeated MSISDN in the file: nothing imported, staged for the diagnosis');
+  t.equal((await counts()).sims, before.sims);
+
+  // In increasing order but repeating an IMSI the inventory holds: refused.
+  const clash = vendorFile({ count: 10, firstSerial: 330_000 }).trimEnd().split('\n');
+  const g = clash[1]!.split(',');
+  g[1] = '001010000300999';
+  clash[1] = g.join(',');
+  t.ok(clash.slice(1).map((l) => l.split(',')[1]!).every((v, i, all) => i === 0 || v > all[i - 1]!), 'still increasing');
+  const d = await direct(clash.join('\n') + '\n', { sha256: undefined });
+  t.equal(d.outcome, 'staged', 'an IMSI of the first import: refused, staged for the diagnosis');
+  t.equal((await counts()).sims, before.sims, 'nothing added');
+});

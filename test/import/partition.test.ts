@@ -193,6 +193,13 @@ t.test('an import interleaving with partitions: rows routed into them, each gap 
   t.same(all.map((r) => r.iccid), [...A, ...B, ...C].sort((x, y) => x - y).map((s) => inventory.iccidForSerial(s)));
   const routed = (await db.pool.query(`SELECT tableoid::regclass::text AS rel, import_line AS line FROM sims WHERE iccid = $1`, [inventory.iccidForSerial(151)])).rows[0];
   t.same(routed, { rel: a, line: C.indexOf(151) + 2 }, 'a row inside A is in A\'s partition, with its own import line');
+  // Every partition's recorded IMSI and MSISDN ranges cover its rows, the routed ones too
+  // (imports are matched only against partitions whose ranges overlap theirs).
+  const uncovered = (await db.pool.query(`SELECT p.relname FROM sims_partitions p
+    JOIN (SELECT tableoid::regclass::text AS rel, min(imsi) AS i0, max(imsi) AS i1, min(msisdn) AS m0, max(msisdn) AS m1 FROM sims GROUP BY 1) s
+      ON s.rel = p.relname
+    WHERE s.i0 < p.imsi_min OR s.i1 > p.imsi_max OR s.m0 < p.msisdn_min OR s.m1 > p.msisdn_max`)).rows;
+  t.same(uncovered, [], 'recorded ranges cover every partition\'s rows');
 });
 
 /** An import expected to be rejected with these problems, leaving the inventory exactly as it was. */
