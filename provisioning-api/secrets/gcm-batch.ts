@@ -148,21 +148,26 @@ export class GcmBatchCipher {
    */
   sealSpans(count: number, src: Uint8Array, spans: Int32Array, nonces: Uint8Array, out: Uint8Array, at: ArrayLike<number>): void {
     if (nonces.length < count * GCM_NONCE_BYTES) throw new RangeError('a GCM nonce here is 12 bytes');
+    if (count === 0) return;
     const stream = this.#keystream(count, (r) => spans[r * 4 + 3]!, () => nonces, (r) => r * GCM_NONCE_BYTES);
     // The batch in the module's memory: the source bytes, the spans (made absolute), the
-    // nonces, the keystream, then room for the sealed messages back to back.
-    let srcEnd = 0, sealed = 0;
+    // nonces, the keystream, the output addresses, then the part of `out` the sealed
+    // messages go to: copied in, sealed in place, copied back (two copies of a batch
+    // instead of one per message).
+    let srcEnd = 0, outLo = Infinity, outHi = 0;
     for (let r = 0; r < count; r++) {
       srcEnd = Math.max(srcEnd, spans[r * 4]! + spans[r * 4 + 1]!, spans[r * 4 + 2]! + spans[r * 4 + 3]!);
-      sealed += GcmBatchCipher.sealedLength(spans[r * 4 + 3]!);
+      outLo = Math.min(outLo, at[r]!);
+      outHi = Math.max(outHi, at[r]! + GcmBatchCipher.sealedLength(spans[r * 4 + 3]!));
     }
     const srcAt = BATCH_AT;
     const spansAt = align(srcAt + srcEnd + 16);
     const noncesAt = spansAt + count * 16;
     const streamAt = align(noncesAt + count * GCM_NONCE_BYTES);
-    const outAt = align(streamAt + stream.length + 16);
+    const outsAt = align(streamAt + stream.length + 16);
+    const regionAt = align(outsAt + count * 4);
     const memory = this.#memory();
-    const need = outAt + sealed + 64;
+    const need = regionAt + (outHi - outLo) + 64;
     if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
     const mem = new Uint8Array(memory.buffer);
     mem.set(src.subarray(0, srcEnd), srcAt);
@@ -174,16 +179,13 @@ export class GcmBatchCipher {
     mem.set(nonces.subarray(0, count * GCM_NONCE_BYTES), noncesAt);
     mem.set(stream, streamAt);
     stream.fill(0);
-    (this.#wasm.exports.seal as (n: number, spans: number, nonces: number, stream: number, out: number) => void)(count, spansAt, noncesAt, streamAt, outAt);
-    let o = outAt;
-    for (let r = 0; r < count; r++) {
-      const n = GcmBatchCipher.sealedLength(spans[r * 4 + 3]!);
-      const to = at[r]!;
-      for (let k = 0; k < n; k++) out[to + k] = mem[o + k]!;
-      o += n;
-    }
+    const outs = new Int32Array(memory.buffer, outsAt, count);
+    for (let r = 0; r < count; r++) outs[r] = regionAt + at[r]! - outLo;
+    mem.set(out.subarray(outLo, outHi), regionAt);
+    (this.#wasm.exports.seal as (n: number, spans: number, nonces: number, stream: number, outs: number) => void)(count, spansAt, noncesAt, streamAt, outsAt);
+    out.set(mem.subarray(regionAt, regionAt + outHi - outLo), outLo);
     // The plaintexts and keystream do not stay in the module's memory.
-    mem.fill(0, srcAt, outAt);
+    mem.fill(0, srcAt, regionAt + outHi - outLo);
   }
 
   /** E(J0), E(inc32(J0)), ... of every message in turn: the tag mask, then the keystream blocks. */

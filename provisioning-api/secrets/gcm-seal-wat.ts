@@ -97,12 +97,14 @@ export function gcmSealWat(): string {
     (global.set $yh (local.get $yh)) (global.set $yl (local.get $yl)))
   ;; Seal count messages. spans: per message 4 x i32 (aad offset, aad length, plaintext
   ;; offset, plaintext length; offsets absolute); nonces: 12 bytes each; stream: per
-  ;; message E(J0) then its keystream blocks; out: nonce || ciphertext || tag, back to back.
-  (func (export "seal") (param $count i32) (param $spans i32) (param $nonces i32) (param $stream i32) (param $out i32)
-    (local $i i32) (local $s i32) (local $aad i32) (local $aadLen i32) (local $plain i32) (local $len i32) (local $mask i32) (local $body i32) (local $k i32)
+  ;; message E(J0) then its keystream blocks; outs: per message the i32 address where its
+  ;; nonce || ciphertext || tag goes (nothing outside those bytes is written).
+  (func (export "seal") (param $count i32) (param $spans i32) (param $nonces i32) (param $stream i32) (param $outs i32)
+    (local $i i32) (local $s i32) (local $aad i32) (local $aadLen i32) (local $plain i32) (local $len i32) (local $mask i32) (local $body i32) (local $k i32) (local $out i32)
     (block $done
       (loop $messages
         (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $out (i32.load (i32.add (local.get $outs) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $s (i32.add (local.get $spans) (i32.shl (local.get $i) (i32.const 4))))
         (local.set $aad (i32.load (local.get $s)))
         (local.set $aadLen (i32.load offset=4 (local.get $s)))
@@ -130,7 +132,6 @@ export function gcmSealWat(): string {
         ;; The tag: GHASH XOR E(J0).
         (i64.store (i32.add (local.get $body) (local.get $len)) (i64.xor (global.get $yh) (i64.load (local.get $mask))))
         (i64.store offset=8 (i32.add (local.get $body) (local.get $len)) (i64.xor (global.get $yl) (i64.load offset=8 (local.get $mask))))
-        (local.set $out (i32.add (local.get $body) (i32.add (local.get $len) (i32.const 16))))
         (local.set $stream (i32.add (local.get $stream) (i32.shl (i32.add (i32.const 1) (i32.shr_u (i32.add (local.get $len) (i32.const 15)) (i32.const 4))) (i32.const 4))))
         (local.set $nonces (i32.add (local.get $nonces) (i32.const 12)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -88,3 +88,22 @@ t.test('the committed WebAssembly is what its text compiles to (npm run wasm:bui
   const committed = readFileSync(new URL('../../provisioning-api/secrets/gcm-seal-wasm.ts', import.meta.url), 'utf8');
   t.equal(committed, gcmSealSource(await compileGcmSeal()));
 });
+
+t.test('each message is written at its own offset and nothing around it changes', async (t) => {
+  const key = randomBytes(32);
+  const messages: GcmMessage[] = Array.from({ length: 40 }, (_, i) => ({ nonce: randomBytes(12), aad: randomBytes(i % 23), plain: randomBytes((i * 5) % 61) }));
+  const offsets: number[] = [];
+  let at = 7;
+  for (const m of messages) {
+    offsets.push(at);
+    at += GcmBatchCipher.sealedLength(m.plain.length) + (m.plain.length % 5); // gaps of 0..4 bytes
+  }
+  const out = Buffer.alloc(at + 9, 0xaa);
+  new GcmBatchCipher(key).sealInto(messages, out, offsets);
+  const written = new Uint8Array(out.length);
+  messages.forEach((m, i) => {
+    t.same(out.subarray(offsets[i]!, offsets[i]! + GcmBatchCipher.sealedLength(m.plain.length)), nodeSeal(key, m), `message ${i}`);
+    written.fill(1, offsets[i]!, offsets[i]! + GcmBatchCipher.sealedLength(m.plain.length));
+  });
+  t.ok(out.every((b, k) => written[k] === 1 || b === 0xaa), 'every other byte as it was');
+});
