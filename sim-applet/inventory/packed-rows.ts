@@ -9,11 +9,12 @@
  * (E.164 with '+'), TAR and attestation serial as ASCII (hex lower case), and the keysets'
  * plaintext for sealing (./keyset-plaintext.ts).
  *
- * The fast path takes only lines it can judge with certainty: printable ASCII, no space, no
- * quote, every field valid. Anything else (a quoted or padded field, a non-ASCII byte, an
- * invalid value) goes to the reader's general path (./vendor-file.ts), which accepts what
- * the specification accepts and names each problem; its valid rows are packed the same way.
- * The tests check that both paths give the same rows for the same lines.
+ * The fast path takes only lines it can judge with certainty: no quote anywhere, every field
+ * it reads made of exactly what that field allows (digits, hex, an algorithm's name), the
+ * columns it does not read (dropped secrets) as they come. Anything else (a quoted or padded
+ * field, an invalid value) goes to the reader's general path (./vendor-file.ts), which
+ * accepts what the specification accepts and names each problem; its valid rows are packed
+ * the same way. The tests check that both paths give the same rows for the same lines.
  */
 import type { ColumnLayout, Source } from './columns.js';
 import { KEY_ALGORITHMS, KEY_LENGTHS, type KeyAlgorithm } from './key-algorithms.js';
@@ -118,12 +119,6 @@ export class PackedRows {
   }
 }
 
-/** Byte classes on a CSV data line: 0 ordinary, 1 the separator, 2 anything the fast path leaves to the general one. */
-const CSV_CLASS = new Uint8Array(256).fill(2);
-for (let c = 33; c < 127; c++) CSV_CLASS[c] = 0;
-CSV_CLASS[44] = 1; // ,
-CSV_CLASS[34] = 2; // "
-
 const ZERO = 48;
 const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
@@ -196,17 +191,23 @@ export class CsvRowDecoder {
     if (end > start && buf[end - 1] === 13) end--;
     if (end === start) return false;
     const starts = this.#starts, ends = this.#ends, width = this.#width;
-    let f = 0;
-    starts[0] = start;
-    for (let i = start; i < end; i++) {
-      const k = CSV_CLASS[buf[i]!]!;
-      if (k === 0) continue;
-      if (k === 2 || f + 1 === width) return false;
-      ends[f] = i;
-      starts[++f] = i + 1;
+    // Field boundaries: the separators found natively (indexOf is memchr on a Buffer).
+    // Every checked field below takes only digits, hex or an algorithm's name, so a space,
+    // a quote or a non-ASCII byte there fails its own check. In the others (dropped or
+    // ignored columns) only a quote changes what the general path makes of the line.
+    if (this.#quoteIn(buf, start, end)) return false;
+    let p = start;
+    for (let f = 0; f < width - 1; f++) {
+      const comma = buf.indexOf(44, p);
+      if (comma === -1 || comma >= end) return false;
+      starts[f] = p;
+      ends[f] = comma;
+      p = comma + 1;
     }
-    ends[f] = end;
-    if (f + 1 !== width) return false;
+    const last = buf.indexOf(44, p);
+    if (last !== -1 && last < end) return false;
+    starts[width - 1] = p;
+    ends[width - 1] = end;
 
     // The row is never longer than its line, plus the '+', the keyset count and a default TAR.
     out.reserve(end - start + 16 + this.#tarFixed.length);
@@ -319,6 +320,21 @@ export class CsvRowDecoder {
     out.used = at;
     out.commit(line, rowStart, iccid, 15, msisdn, tar, serial, at - plainStart);
     return true;
+  }
+
+  /** The buffer last searched for a quote, and the next quote in it from there (-1: none). */
+  #quoteBuf: Uint8Array | null = null;
+  #quoteFrom = 0;
+  #quoteAt = -1;
+
+  /** Whether buf[start, end) holds a quote: one search per buffer (and per quote), not per line. */
+  #quoteIn(buf: Uint8Array, start: number, end: number): boolean {
+    if (buf !== this.#quoteBuf || start < this.#quoteFrom || (this.#quoteAt !== -1 && this.#quoteAt < start)) {
+      this.#quoteBuf = buf;
+      this.#quoteFrom = start;
+      this.#quoteAt = buf.indexOf(34, start);
+    }
+    return this.#quoteAt !== -1 && this.#quoteAt < end;
   }
 
   /** The algorithm's code, or -1 for a name the fast path does not take. */
