@@ -8,8 +8,8 @@
 -- check constraints keep their names: ATTACH PARTITION matches them by name).
 --
 -- Indexes of the parent, attached to the same ones of each partition: the primary key
--- (ICCID: it holds the partition key, so it is unique across partitions), per-tenant
--- pagination, the BRIN of import ids. IMSI and MSISDN cannot be unique on the parent (a
+-- (ICCID: it holds the partition key, so it is unique across partitions), a tenant's SIMs,
+-- the BRIN of import ids. IMSI and MSISDN cannot be unique on the parent (a
 -- unique index of a partitioned table must contain the partition key): the import checks
 -- a file's IMSIs and MSISDNs for duplicates (a unique index on its load table, unless they
 -- strictly increase through the file) and against the other partitions (their recorded
@@ -22,7 +22,8 @@ ALTER TABLE sims_migrated ADD CONSTRAINT sims_tar_check CHECK (octet_length(tar)
 ALTER INDEX sims_pkey RENAME TO sims_migrated_pkey;
 ALTER INDEX sims_imsi_key RENAME TO sims_migrated_imsi_key;
 ALTER INDEX sims_msisdn_key RENAME TO sims_migrated_msisdn_key;
-ALTER INDEX sims_tenant_iccid RENAME TO sims_migrated_tenant_iccid;
+DROP INDEX sims_tenant_iccid;
+CREATE INDEX sims_migrated_tenant ON sims_migrated (tenant_id);
 ALTER INDEX sims_import RENAME TO sims_migrated_import;
 
 CREATE TABLE sims (
@@ -49,7 +50,12 @@ CREATE TABLE sims (
   CONSTRAINT sims_pkey PRIMARY KEY (iccid),
   CONSTRAINT sims_check CHECK ((pending_action IS NULL) = (pending_job_id IS NULL))
 ) PARTITION BY RANGE (iccid);
-CREATE INDEX sims_tenant_iccid ON sims (tenant_id, iccid);
+-- A tenant's SIMs: (tenant_id) alone, not (tenant_id, iccid) as before. Its build on a
+-- new partition, all of whose rows have the importing tenant, is a deduplicated index of one
+-- key (0.2 s for a million rows against 0.45 s); a tenant's page ordered by ICCID reads the
+-- tenant's rows and sorts them, or, for the operator, who holds nearly all, walks the
+-- primary key and filters.
+CREATE INDEX sims_tenant ON sims (tenant_id);
 CREATE INDEX sims_import ON sims USING brin (import_id);
 
 -- The partitions of `sims` and their ICCID ranges [lower_iccid, upper_iccid), as attached:

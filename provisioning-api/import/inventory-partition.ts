@@ -98,7 +98,7 @@ export const inventoryPartitionQueries = {
   addRangeCheck: (table: string, range: Range) => `ALTER TABLE ${table} ADD CONSTRAINT ${table}_iccid_range ${rangeCheck(range)}`,
   /**
    * The indexes of a partition, built in bulk. The primary key, the tenant index and the
-   * BRIN match the parent's (sims_pkey, sims_tenant_iccid, sims_import), so ATTACH
+   * BRIN match the parent's (sims_pkey, sims_tenant, sims_import), so ATTACH
    * PARTITION adopts them; the primary key must be a constraint, as the parent's is, to be
    * adopted. The unique IMSI and MSISDN indexes find duplicates inside the file; a file whose
    * values of one of them strictly increase has none, and that index is not built.
@@ -107,7 +107,7 @@ export const inventoryPartitionQueries = {
     `ALTER TABLE ${table} ADD CONSTRAINT ${table}_pkey PRIMARY KEY (iccid)`,
     ...(unique.imsi ? [`ALTER TABLE ${table} ADD CONSTRAINT ${table}_imsi_key UNIQUE (imsi)`] : []),
     ...(unique.msisdn ? [`ALTER TABLE ${table} ADD CONSTRAINT ${table}_msisdn_key UNIQUE (msisdn)`] : []),
-    `CREATE INDEX ${table}_tenant_iccid ON ${table} (tenant_id, iccid)`,
+    `CREATE INDEX ${table}_tenant ON ${table} (tenant_id)`,
     `CREATE INDEX ${table}_import ON ${table} USING brin (import_id)`,
   ],
   /** The load table's ICCID range: index probes; upper is max || chr(1), the next string in byte order. */
