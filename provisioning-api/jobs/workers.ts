@@ -7,6 +7,7 @@ import { startLifecycleEffects } from '../lifecycle/index.js';
 import { runKeysetRotationJob } from '../services/keyset-rotation.js';
 import { QUEUES } from './queue.js';
 import { Provisioner, type ProvisionerOptions } from '../provisioning/engine.js';
+import { StatisticsKeeper } from '../db/statistics-keeper.js';
 
 /** Starts the workers; resolves to what stops the ones that need stopping. */
 export async function startWorkers(svc: Services, options: { provisioning?: ProvisionerOptions } = {}): Promise<() => Promise<void>> {
@@ -21,11 +22,17 @@ export async function startWorkers(svc: Services, options: { provisioning?: Prov
   }, { batchSize: 1 });
   // Keyset rotations: a run waits a few seconds at most for a PoR, so a few run side by side.
   for (let i = 0; i < 4; i++) await svc.queue.work(QUEUES.keysetRotation, (id) => runKeysetRotationJob(svc, id), { batchSize: 1 });
+  // Planner statistics of the tables the jobs grow, on a server whose autovacuum is off.
+  const keeper = new StatisticsKeeper({ pool: svc.pool, log: svc.log });
+  keeper.start();
   // Provisioning needs both the SMSC and the chain; a process without them leaves it to others.
   if (svc.ota && svc.chain) {
     const provisioner = new Provisioner(svc, options.provisioning);
     await provisioner.start();
-    return () => provisioner.stop();
+    return async () => {
+      await provisioner.stop();
+      await keeper.stop();
+    };
   }
-  return async () => undefined;
+  return () => keeper.stop();
 }
