@@ -82,10 +82,11 @@ export class StatisticsKeeper {
         })
         .catch((e: unknown) => this.options.log?.warn({ err: e }, 'planner statistics not refreshed'))
         .finally(() => {
-          if (this.#timer !== null) this.#timer = setTimeout(tick, this.options.intervalMs ?? 5000);
+          if (this.#timer !== null) this.#timer = setTimeout(tick, this.options.intervalMs ?? 5000).unref();
         });
     };
-    this.#timer = setTimeout(tick, this.options.intervalMs ?? 5000);
+    // Unreferenced: the keeper never keeps a process alive by itself.
+    this.#timer = setTimeout(tick, this.options.intervalMs ?? 5000).unref();
   }
 
   async stop(): Promise<void> {
