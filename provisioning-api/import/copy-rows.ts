@@ -1,7 +1,7 @@
 /**
  * Packed inventory rows (sim-applet/inventory/packed-rows.ts) as binary COPY rows, their
  * keysets sealed on the way: each row is written with a hole for its sealed keysets, then
- * the whole batch is sealed into those holes (./secrets/keyset-cipher.ts): no string, no
+ * the whole batch is sealed into those holes (../secrets/keyset-cipher.ts): no string, no
  * object and no intermediate buffer per row.
  */
 // The inventory module alone: the import needs none of the applet's cryptography.
@@ -34,13 +34,14 @@ export function encodeRows(out: BinaryCopyWriter, rows: inventory.PackedRows, se
   const x = rows.index;
   const src = rows.bytes;
   const holes = new Int32Array(rows.count);
+  // tenant_id, import_id and data_key_id, with their lengths.
+  const fixed = constants === null ? 0 : 16 + 16 + 8 + 12;
   for (let r = 0; r < rows.count; r++) {
     const i = r * ROW_FIELDS;
     let at = x[i + ROW_START]!;
     const iccid = x[i + ROW_ICCID]!, imsi = x[i + ROW_IMSI]!, msisdn = x[i + ROW_MSISDN]!, tar = x[i + ROW_TAR]!;
     const serial = x[i + ROW_SERIAL]!;
     const sealed = GcmBatchCipher.sealedLength(x[i + ROW_PLAIN]!);
-    const fixed = constants === null ? 0 : 16 + 16 + 8 + 12;
     out.row(constants === null ? 7 : 10, 10 * 4 + 4 + iccid + imsi + msisdn + tar + sealed + Math.max(0, serial) + fixed);
     if (constants === null) out.int4(x[i + ROW_LINE]!);
     out.bytes(src, at, at += iccid).bytes(src, at, at += imsi).bytes(src, at, at += msisdn).bytes(src, at, at += tar);

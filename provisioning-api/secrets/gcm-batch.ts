@@ -62,13 +62,15 @@ function align(n: number): number {
 /** AES-256-GCM sealing of many messages under one key. */
 export class GcmBatchCipher {
   readonly #ecb: Cipher;
-  /** T[b] = b·H for each byte value b (b in GCM's reflected bit order), as 4 big-endian words. */
+  /** The sealing loop, its memory holding this key's tables. */
+  readonly #wasm: WebAssembly.Instance;
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new RangeError('AES-256-GCM takes a 32-byte key');
     this.#ecb = createCipheriv('aes-256-ecb', key, null);
     this.#ecb.setAutoPadding(false);
     const h = this.#ecb.update(Buffer.alloc(16));
+    // T[b] = b·H for each byte value b (b in GCM's reflected bit order), as 4 big-endian words.
     const t = new Int32Array(256 * 4);
     // T[0x80] = H (the byte's first bit is x^0); each lower bit is one more factor of x.
     let w0 = h.readInt32BE(0), w1 = h.readInt32BE(4), w2 = h.readInt32BE(8), w3 = h.readInt32BE(12);
@@ -96,8 +98,6 @@ export class GcmBatchCipher {
       view.setInt32(REDUCE_AT + b * 8 + 4, 0, false);
     }
   }
-
-  readonly #wasm: WebAssembly.Instance;
 
   #memory(): WebAssembly.Memory {
     return this.#wasm.exports.memory as WebAssembly.Memory;
@@ -149,7 +149,7 @@ export class GcmBatchCipher {
   sealSpans(count: number, src: Uint8Array, spans: Int32Array, nonces: Uint8Array, out: Uint8Array, at: ArrayLike<number>): void {
     if (nonces.length < count * GCM_NONCE_BYTES) throw new RangeError('a GCM nonce here is 12 bytes');
     if (count === 0) return;
-    const stream = this.#keystream(count, (r) => spans[r * 4 + 3]!, () => nonces, (r) => r * GCM_NONCE_BYTES);
+    const stream = this.#keystream(count, spans, nonces);
     // The batch in the module's memory: the source bytes, the spans (made absolute), the
     // nonces, the keystream, the output addresses, then the part of `out` the sealed
     // messages go to: copied in, sealed in place, copied back (two copies of a batch
@@ -189,18 +189,17 @@ export class GcmBatchCipher {
   }
 
   /** E(J0), E(inc32(J0)), ... of every message in turn: the tag mask, then the keystream blocks. */
-  #keystream(count: number, plainLength: (i: number) => number, nonceOf: (i: number) => Uint8Array, nonceAt: (i: number) => number): Buffer {
+  #keystream(count: number, spans: Int32Array, nonces: Uint8Array): Buffer {
     let blocks = 0;
-    for (let i = 0; i < count; i++) blocks += 1 + ((plainLength(i) + 15) >> 4);
+    for (let i = 0; i < count; i++) blocks += 1 + ((spans[i * 4 + 3]! + 15) >> 4);
     const counters = Buffer.allocUnsafe(blocks * 16);
     let at = 0;
     for (let i = 0; i < count; i++) {
-      const n = 1 + ((plainLength(i) + 15) >> 4);
-      const nonce = nonceOf(i);
-      const from = nonceAt(i);
+      const n = 1 + ((spans[i * 4 + 3]! + 15) >> 4);
+      const from = i * GCM_NONCE_BYTES;
       for (let c = 1; c <= n; c++) {
         // Byte by byte: a set() and a writeUInt32BE() per block cost more than the copying.
-        for (let k = 0; k < 12; k++) counters[at + k] = nonce[from + k]!;
+        for (let k = 0; k < 12; k++) counters[at + k] = nonces[from + k]!;
         counters[at + 12] = 0;
         counters[at + 13] = 0;
         counters[at + 14] = c >>> 8;

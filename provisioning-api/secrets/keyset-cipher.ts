@@ -15,7 +15,7 @@
  * implementation other than the one that sealed it.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { GcmBatchCipher, type GcmMessage } from './gcm-batch.js';
+import { GcmBatchCipher } from './gcm-batch.js';
 // The inventory module alone: the import needs none of the applet's cryptography.
 import * as inventory from '../../sim-applet/inventory/index.js';
 import type { MasterKeyring } from './master-key.js';
@@ -106,30 +106,28 @@ export class KeysetSealer {
   sealMany(rows: readonly SealInput[]): SealedBatch {
     const count = rows.length;
     const offsets = new Int32Array(count + 1);
-    let plainBytes = 0, aadBytes = 0;
+    let size = 0;
     for (let r = 0; r < count; r++) {
       const n = encodedKeysetsLength(rows[r]!.keysets);
-      plainBytes += n;
-      aadBytes += Buffer.byteLength(rows[r]!.iccid, 'utf8');
+      size += Buffer.byteLength(rows[r]!.iccid, 'utf8') + n;
       offsets[r + 1] = offsets[r]! + GcmBatchCipher.sealedLength(n);
     }
-    const bytes = Buffer.alloc(offsets[count]!);
-    const nonces = randomBytes(GCM_NONCE * count);
-    // Every row's plaintext and additional data in one buffer each, the messages views into them.
-    const plain = Buffer.alloc(plainBytes);
-    const aads = Buffer.allocUnsafe(aadBytes);
-    const messages = new Array<GcmMessage>(count);
-    let p = 0, a = 0;
+    // Each row's additional data (its ICCID) and plaintext side by side in one buffer.
+    const src = Buffer.alloc(size);
+    const spans = new Int32Array(count * 4);
+    let at = 0;
     for (let r = 0; r < count; r++) {
       const row = rows[r]!;
-      const end = encodeKeysetsInto(row.keysets, plain, p);
-      const aadEnd = a + aads.write(row.iccid, a, 'utf8');
-      messages[r] = { nonce: nonces.subarray(r * GCM_NONCE, (r + 1) * GCM_NONCE), aad: aads.subarray(a, aadEnd), plain: plain.subarray(p, end) };
-      p = end;
-      a = aadEnd;
+      spans[r * 4] = at;
+      at += src.write(row.iccid, at, 'utf8');
+      spans[r * 4 + 1] = at - spans[r * 4]!;
+      spans[r * 4 + 2] = at;
+      at = encodeKeysetsInto(row.keysets, src, at);
+      spans[r * 4 + 3] = at - spans[r * 4 + 2]!;
     }
-    this.#gcm.sealInto(messages, bytes, offsets);
-    plain.fill(0);
+    const bytes = Buffer.alloc(offsets[count]!);
+    this.#gcm.sealSpans(count, src, spans, randomBytes(GCM_NONCE * count), bytes, offsets);
+    src.fill(0);
     return { bytes, offsets };
   }
 
