@@ -4,8 +4,8 @@
  * certificate must be issued by the vendor CA configured for the SIM's import, and its
  * signature must cover this ICCID, slot and public key. Then the device address follows.
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { addressOf, decodeCompactResponse, parseKeyTemplate, verifyAttestation } from '../../sim-applet/index.js';
+import { randomBytes } from 'node:crypto';
+import { addressOf, decodeCompactResponse, parseKeyTemplate, verifyAttestation, type VendorAuthority } from '../../sim-applet/index.js';
 import { imsiCommitment, SALT_LENGTH } from '../domain/imsi-commitment.js';
 
 /** The key slot and curve the simchain applet's chain key lives in. */
@@ -32,7 +32,7 @@ export function swOfPorData(porData: Buffer | null): number | null {
   }
 }
 
-export function attestGeneratedKey(args: { iccid: string; imsi: string; porData: Buffer; caCertificate: Buffer | X509Certificate; at: Date }): AttestOutcome {
+export function attestGeneratedKey(args: { iccid: string; imsi: string; porData: Buffer; caCertificate: Buffer | VendorAuthority; at: Date }): AttestOutcome {
   let template;
   try {
     template = parseKeyTemplate(decodeCompactResponse(args.porData).data);

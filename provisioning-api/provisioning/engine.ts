@@ -14,7 +14,7 @@
  * window, so OTA messages are not written far ahead of what the SMSC bind can carry (a row's
  * lease must outlast its wait to be submitted).
  */
-import { X509Certificate } from 'node:crypto';
+import { vendorAuthority, type VendorAuthority } from '../../sim-applet/index.js';
 import { isChainError } from '../chain/errors.js';
 import { getVendorCa } from '../db/repositories/sim-imports.js';
 import { QUEUES } from '../jobs/queue.js';
@@ -42,7 +42,7 @@ export interface ProvisionerOptions {
 export class Provisioner {
   private readonly inFlight = new Set<string>();
   private readonly settledIds: string[] = [];
-  private readonly cas = new Map<string, { at: number; der: Promise<X509Certificate | null> }>();
+  private readonly cas = new Map<string, { at: number; der: Promise<VendorAuthority | null> }>();
   private timer: NodeJS.Timeout | null = null;
   private collecting: Promise<void> | null = null;
   private again = false;
@@ -188,10 +188,10 @@ export class Provisioner {
   }
 
   /** The vendor CA of an import, cached for a minute (a PUT replacing it is seen soon after). */
-  private caOf(importId: string): Promise<X509Certificate | null> {
+  private caOf(importId: string): Promise<VendorAuthority | null> {
     const cached = this.cas.get(importId);
     if (cached && Date.now() - cached.at < 60_000) return cached.der;
-    const der = getVendorCa(this.svc.pool, importId).then((d) => (d ? new X509Certificate(d) : null));
+    const der = getVendorCa(this.svc.pool, importId).then((d) => (d ? vendorAuthority(d) : null));
     der.catch(() => this.cas.delete(importId));
     this.cas.set(importId, { at: Date.now(), der });
     return der;

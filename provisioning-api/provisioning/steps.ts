@@ -12,8 +12,7 @@
  * success, a retry (back to waiting, and a pg-boss job delayed by the backoff, written in the
  * same transaction) or a failure with its reason.
  */
-import type { X509Certificate } from 'node:crypto';
-import { generateKeyPairApdu, storeDataApdu, type CommandApdu } from '../../sim-applet/index.js';
+import { generateKeyPairApdu, storeDataApdu, type CommandApdu, type VendorAuthority } from '../../sim-applet/index.js';
 import { withTransaction, type PoolClient, type Queryable } from '../db/pool.js';
 import { anyItemIn } from '../db/repositories/provisioning.js';
 import { decideStep, IDENTITY_OPEN, KEYGEN_OPEN, MAX_ATTEMPTS, type FailureCode, type ItemState } from '../domain/provisioning.js';
@@ -126,7 +125,7 @@ export interface CollectResult {
  * Apply the PoRs (or their absence) of up to `limit` settled OTA messages of sent items;
  * only those of `messageIds` when given (the fast path, from the gateway's events).
  */
-export async function collectSettled(svc: Services, caCertificates: (importId: string) => Promise<Buffer | X509Certificate | null>, options: { limit?: number; messageIds?: string[]; policy?: { retryBaseSeconds: number; maxAttempts: number } } = {}): Promise<CollectResult> {
+export async function collectSettled(svc: Services, caCertificates: (importId: string) => Promise<Buffer | VendorAuthority | null>, options: { limit?: number; messageIds?: string[]; policy?: { retryBaseSeconds: number; maxAttempts: number } } = {}): Promise<CollectResult> {
   const policy = options.policy ?? { retryBaseSeconds: 5, maxAttempts: MAX_ATTEMPTS };
   const result: CollectResult = { handled: 0, keyed: 0, done: 0, failed: 0, retried: 0, keygenBatches: new Set(), identityBatches: new Set() };
   await withTransaction(svc.pool, async (client) => {
