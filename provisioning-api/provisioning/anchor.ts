@@ -117,10 +117,6 @@ async function planAnchor(svc: Services, client: PoolClient, batchId: string): P
         page.map((r) => r.iccid), page.map((r) => r.address), page.map((r) => r.public_key), page.map((r) => r.salt), page.map((r) => r.imsi_commitment),
         page.map((_, i) => at + i), page.map((_, i) => Buffer.concat(tree.proof(at + i))), page.map((r) => r.attestation_serial)],
     );
-    await client.query(
-      `UPDATE provisioning_items i SET leaf_index = u.leaf FROM unnest($2::text[], $3::int[]) AS u(iccid, leaf) WHERE i.batch_id = $1 AND i.iccid = u.iccid`,
-      [batchId, page.map((r) => r.iccid), page.map((_, i) => at + i)],
-    );
   }
   const outboxId = `provisioning:${batchId}:anchor`;
   await planTransaction(new PgOutboxStore(client), {
