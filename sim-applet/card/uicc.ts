@@ -99,10 +99,11 @@ export class Uicc {
   session: SessionState;
   readonly #random: Random;
 
-  constructor(snapshot: CardSnapshot, options: UiccOptions) {
+  /** `owned`: the snapshot is nobody else's (just parsed), so it is used as it is. */
+  constructor(snapshot: CardSnapshot, options: UiccOptions, owned = false) {
     const { session, ...state } = snapshot;
-    this.memory = new PersistentMemory<CardState>(structuredClone(state));
-    this.session = session ? structuredClone(session) : freshSession();
+    this.memory = new PersistentMemory<CardState>(owned ? state : structuredClone(state));
+    this.session = session ? (owned ? session : structuredClone(session)) : freshSession();
     this.#random = options.random;
   }
 
@@ -120,6 +121,16 @@ export class Uicc {
   /** The persistent state plus the session, for storing the card. */
   snapshot(): CardSnapshot {
     return { ...structuredClone(this.memory.state), session: structuredClone(this.session) };
+  }
+
+  /** `snapshot()` as JSON, without the copy in between (a fleet stores a card after every SMS). */
+  snapshotJson(): string {
+    return JSON.stringify({ ...this.memory.state, session: this.session });
+  }
+
+  /** A card from its stored JSON (`snapshotJson`): the parsed state is the card's own, not copied again. */
+  static fromJson(json: string, options: UiccOptions): Uicc {
+    return new Uicc(JSON.parse(json) as CardSnapshot, options, true);
   }
 
   transmit(capdu: Uint8Array): Uint8Array {

@@ -17,7 +17,7 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { personaliseCard, Uicc, type CardSnapshot, type VendorCa } from '../../sim-applet/index.js';
+import { personaliseCard, Uicc, type VendorCa } from '../../sim-applet/index.js';
 import type { VendorIndex } from './vendor-index.js';
 
 const HEADER = 12;
@@ -97,7 +97,7 @@ export class CardStore {
   save(msisdn: string, card: Uicc): void {
     const slot = this.index.slotOf(msisdn);
     if (slot < 0) throw new RangeError(`no card ${msisdn} in the vendor file`);
-    const json = Buffer.from(JSON.stringify(card.snapshot()), 'utf8');
+    const json = Buffer.from(card.snapshotJson(), 'utf8');
     const record = Buffer.allocUnsafe(HEADER + json.length);
     record.writeUInt32BE(json.length, 0);
     record.writeDoubleBE(Number(msisdn), 4);
@@ -127,7 +127,7 @@ export class CardStore {
     if (this.offsets[slot]! >= 0) {
       const json = Buffer.allocUnsafe(this.lengths[slot]!);
       readSync(this.fd, json, 0, json.length, this.offsets[slot]! + HEADER);
-      card = new Uicc(JSON.parse(json.toString('utf8')) as CardSnapshot, { random: randomBytes });
+      card = Uicc.fromJson(json.toString('utf8'), { random: randomBytes });
     } else {
       const row = await this.index.row(msisdn);
       if (!row) return null;

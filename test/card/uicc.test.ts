@@ -350,6 +350,19 @@ t.test('the session survives a snapshot, as a trace replayed in several runs nee
   t.same(Buffer.concat([first.data, rest.data]), Buffer.from(raw(card, STATUS).data));
 });
 
+t.test('a card stored as JSON comes back the same, session included, and owns its state', async (t) => {
+  const { card } = operationalCard();
+  const first = raw(card, '80 F4 00 00 04');
+  const json = card.snapshotJson();
+  t.same(JSON.parse(json), JSON.parse(JSON.stringify(card.snapshot())), 'the JSON of the snapshot');
+  const restored = Uicc.fromJson(json, { random: () => new Uint8Array(48) });
+  t.same(restored.snapshot(), card.snapshot());
+  const rest = raw(restored, Buffer.of(0x00, 0xc0, 0, 0, first.sw & 0xff));
+  t.equal(rest.sw, 0x9000, 'the pending response survived');
+  t.same(stateOf(card), stateOf(restored));
+  t.not(restored.snapshotJson(), json, 'the restored card moved on (its response fetched), the original did not');
+});
+
 t.test('TS 102 221 STATUS (80 F2) is the card OS poll, not the applet', async (t) => {
   const card = newCard();
   t.equal(raw(card, '80 F2 00 0C 00').sw, 0x9000, 'P2 0C: no data');
