@@ -105,7 +105,7 @@ function serialFrom(random: Random): Uint8Array {
 
 export function createVendorCa(options: { random: Random; now: Date; name?: string }): VendorCa {
   const privateKey = secretKey(options.random);
-  const dn = { commonName: options.name ?? 'simchain Card Vendor CA', organizationName: 'simchain card factory' };
+  const dn = { commonName: options.name ?? 'simchain Vendor CA' };
   const certificate = issueCertificate({
     serial: serialFrom(options.random),
     issuer: dn,
@@ -164,14 +164,14 @@ export function vendorCaToPem(ca: VendorCa): { key: string; certificate: string 
 /** The card's attestation key and its certificate (subject CN = ICCID), issued by the vendor CA at personalisation. */
 export function issueCardAttestation(options: { iccid: string; ca: VendorCa; random: Random; now: Date }): CardAttestationIdentity {
   const caCert = new X509Certificate(options.ca.certificate);
-  const caCn = /CN=([^\n]+)/.exec(caCert.subject)?.[1] ?? 'simchain Card Vendor CA';
+  const caCn = /CN=([^\n]+)/.exec(caCert.subject)?.[1] ?? 'simchain Vendor CA';
   const caO = /O=([^\n]+)/.exec(caCert.subject)?.[1];
   const privateKey = secretKey(options.random);
   const serial = serialFrom(options.random);
   const certificate = issueCertificate({
     serial,
     issuer: caO ? { commonName: caCn, organizationName: caO } : { commonName: caCn },
-    subject: { commonName: options.iccid, serialNumber: options.iccid, organizationName: 'simchain UICC' },
+    subject: { commonName: options.iccid },
     notBefore: options.now,
     notAfter: addYears(options.now, 20),
     subjectPublicKey: p256.getPublicKey(privateKey, false),

@@ -115,7 +115,7 @@ export function issueCertificate(req: CertificateRequest): Uint8Array {
       seq([
         extension(OID.basicConstraints, true, basic),
         extension(OID.keyUsage, true, keyUsage),
-        extension(OID.subjectKeyIdentifier, false, ski),
+        ...(req.isCa ? [extension(OID.subjectKeyIdentifier, false, ski)] : []),
       ]),
     ]),
   ]);

@@ -7,6 +7,7 @@
 import t from 'tap';
 import {
   ATR,
+  createVendorCa,
   decodeBerTlvTree,
   encodeBerTlv,
   generateKeyPairApdu,
@@ -35,6 +36,7 @@ import {
   type Spi,
 } from '../../sim-applet/index.js';
 import { p256 } from '@noble/curves/nist.js';
+import { randomBytes } from 'node:crypto';
 import { ADMIN_SPI, commandSms, commandUserData, keysOf, NOW, OPERATOR, newCard } from '../helpers/card.js';
 import { nextCntr, operationalCard, otaResponse, plain, raw, stateOf } from '../helpers/applet.js';
 
@@ -155,7 +157,9 @@ t.test('GET RESPONSE: 61xx chaining, 6Cxx, 6985, discarded by the next command',
 });
 
 t.test('GET RESPONSE with 256 bytes or more left: 6100, then the rest', async (t) => {
-  const { card } = operationalCard();
+  // A vendor CA with a long name makes the card certificate, and so the response, longer than 512 bytes.
+  const vendorCa = createVendorCa({ random: randomBytes, now: NOW, name: 'Example Card Vendor GmbH Secure Element Attestation CA 2026' });
+  const { card } = operationalCard({ vendorCa });
   const expected = otaResponse(card, [readPublicKeyApdu(1, true)]).data;
   t.ok(expected.length > 512, `a key with attestation is ${expected.length} bytes`);
   const chunks: Uint8Array[] = [];

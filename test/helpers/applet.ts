@@ -13,6 +13,7 @@ import {
   encodeCompactCommands,
   generateKeyPairApdu,
   parseKeyTemplate,
+  personaliseCard,
   reassemble,
   segmentOtaPacket,
   storeDataApdu,
@@ -24,8 +25,10 @@ import {
   type OtaKey,
   type Spi,
   type Uicc,
+  type VendorCa,
 } from '../../sim-applet/index.js';
-import { ADMIN_SPI, deliverUserData, newCard, sendOta, TAR, type OtaExchange, type OtaOptions } from './card.js';
+import { randomBytes } from 'node:crypto';
+import { ADMIN_SPI, deliverUserData, inventoryRow, newCard, NOW, sendOta, TAR, type OtaExchange, type OtaOptions } from './card.js';
 
 export const CHAIN_ID = 31337n;
 const address = (byte: number) => new Uint8Array(20).fill(byte);
@@ -75,8 +78,8 @@ export function stateOf(card: Uicc): CardState {
  * A card with keys generated in the slots given (slot i+1 gets curves[i]) and, unless
  * `identity` is false, the whole identity pushed. Returns the public keys by slot.
  */
-export function operationalCard(options: { curves?: Curve[]; identity?: boolean } = {}): { card: Uicc; publicKeys: Uint8Array[] } {
-  const card = newCard();
+export function operationalCard(options: { curves?: Curve[]; identity?: boolean; vendorCa?: VendorCa } = {}): { card: Uicc; publicKeys: Uint8Array[] } {
+  const card = options.vendorCa ? newCard(personaliseCard(inventoryRow(), { vendorCa: options.vendorCa, random: randomBytes, now: NOW })) : newCard();
   const publicKeys: Uint8Array[] = [];
   for (const [i, curve] of (options.curves ?? ['secp256k1']).entries()) {
     const r = otaResponse(card, [generateKeyPairApdu(curve, i + 1)]);
