@@ -6,6 +6,11 @@
 -- item was written for every SIM of a batch and never read.
 ALTER TABLE provisioning_items DROP COLUMN leaf_index;
 
+-- The per-SIM lookups of OTA messages (iccid = $1, ordered by id) are served by the unique
+-- (iccid, keyset_index, cntr) index: a SIM has few messages to sort. Every message is written
+-- four times (insert, submitted, delivered, PoR) and each version went into this index too.
+DROP INDEX ota_messages_iccid;
+
 -- ANALYZE samples every column; these are never compared in a query, and their statistics
 -- (wide byte strings, arrays of SMS parts, proofs) were most of ANALYZE's cost on the tables
 -- provisioning grows (db/statistics-keeper.ts runs it every few seconds without autovacuum).
@@ -25,4 +30,5 @@ ALTER TABLE provisioning_items ALTER COLUMN public_key SET STATISTICS -1, ALTER 
 ALTER TABLE ota_submissions ALTER COLUMN receipt_err SET STATISTICS -1;
 ALTER TABLE ota_messages ALTER COLUMN user_data SET STATISTICS -1, ALTER COLUMN por_data SET STATISTICS -1,
   ALTER COLUMN delivered_parts SET STATISTICS -1, ALTER COLUMN last_error SET STATISTICS -1;
+CREATE INDEX ota_messages_iccid ON ota_messages (iccid, id);
 ALTER TABLE provisioning_items ADD COLUMN leaf_index integer;
