@@ -48,6 +48,7 @@ export * from './host/attestation.js';
 export { Uicc, ATR, freshSession, type CardSnapshot, type SessionState, type UiccOptions } from './card/uicc.js';
 export { sendShortMessage, decodeTerminalResponse, encodeTerminalResponse, type TerminalResponse } from './card/proactive.js';
 export * from './protocol/envelope.js';
+export * from './protocol/smpp-pdu-walk.js';
 export { decodeProactiveCommand, type ProactiveCommand } from './card/proactive.js';
 export * from './host/commands.js';
 export * from './host/responses.js';

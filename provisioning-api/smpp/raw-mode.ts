@@ -10,6 +10,7 @@
  * import the backend, and the setup is process-wide and idempotent, so both may run it.
  */
 import smpp from 'smpp';
+import { walkOwnPduFields, type SmppPackage } from '../../sim-applet/index.js';
 
 const WITH_SHORT_MESSAGE = ['submit_sm', 'deliver_sm', 'data_sm', 'submit_multi', 'replace_sm'] as const;
 
@@ -19,6 +20,8 @@ export function smppRawMode(): typeof smpp {
   if (done) return smpp;
   for (const c of WITH_SHORT_MESSAGE) delete smpp.commands[c]?.params?.short_message?.filter;
   delete smpp.tlvs.message_payload?.filter;
+  // Encoding walks a PDU's own fields, not its prototype's methods too (sim-applet/protocol/smpp-pdu-walk.ts).
+  walkOwnPduFields(smpp as unknown as SmppPackage);
   done = true;
   return smpp;
 }

@@ -7,6 +7,7 @@
  * keeps simulators/ from importing the backend. The setup is process-wide and idempotent.
  */
 import smpp from 'smpp';
+import { walkOwnPduFields, type SmppPackage } from '../../sim-applet/index.js';
 
 let done = false;
 
@@ -14,6 +15,8 @@ export function smppRawMode(): typeof smpp {
   if (done) return smpp;
   for (const c of ['submit_sm', 'deliver_sm', 'data_sm', 'submit_multi', 'replace_sm']) delete smpp.commands[c]?.params?.short_message?.filter;
   delete smpp.tlvs.message_payload?.filter;
+  // Encoding walks a PDU's own fields, not its prototype's methods too (sim-applet/protocol/smpp-pdu-walk.ts).
+  walkOwnPduFields(smpp as unknown as SmppPackage);
   done = true;
   return smpp;
 }
