@@ -219,8 +219,9 @@ const RECEIPT_PLAN = ['enable_hashjoin', 'enable_mergejoin', 'enable_seqscan', '
  * the settings below leave it an index scan by smpp_message_id, and the update a probe by
  * primary key. Left to itself the planner estimated `receipt_stat IS NULL` from statistics
  * taken a moment earlier (a few hundred rows of a table that grows by one row per SMS) and
- * hashed all of them, reading the whole table per call, or looped over them comparing each
- * with every receipt: 10-100 ms a call at 20,000 SIMs (README, benchmark `provisioning`).
+ * hashed all of them, reading the whole table per call (about 10 ms a call at 20,000 SIMs,
+ * growing with the table), or, told not to, looped over them comparing each with every
+ * receipt (README, benchmark `provisioning`).
  */
 export async function recordReceipts(pool: Pool, receipts: readonly ReceiptRecord[]): Promise<{ matched: number; messageIds: string[] }> {
   const r = await withTransaction(pool, async (client) => {
