@@ -102,7 +102,9 @@ export function issueCertificate(req: CertificateRequest): Uint8Array {
     ? asn1.create(C.UNIVERSAL, T.BITSTRING, false, String.fromCharCode(1, 0x06))
     : asn1.create(C.UNIVERSAL, T.BITSTRING, false, String.fromCharCode(7, 0x80));
   const basic = req.isCa ? seq([asn1.create(C.UNIVERSAL, T.BOOLEAN, false, String.fromCharCode(0xff))]) : seq([]);
-  const ski = asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, forge.md.sha1.create().update(bin(req.subjectPublicKey)).digest().getBytes());
+  // A CA's key identifier lets verifiers match issued certificates to it; a card certificate
+  // issues nothing, and every byte of it travels in the GENERATE KEY PAIR PoR (README).
+  const ski = () => asn1.create(C.UNIVERSAL, T.OCTETSTRING, false, forge.md.sha1.create().update(bin(req.subjectPublicKey)).digest().getBytes());
   const tbs = seq([
     asn1.create(C.CONTEXT_SPECIFIC, 0, true, [asn1.create(C.UNIVERSAL, T.INTEGER, false, String.fromCharCode(2))]),
     positiveInteger(req.serial),
@@ -115,7 +117,7 @@ export function issueCertificate(req: CertificateRequest): Uint8Array {
       seq([
         extension(OID.basicConstraints, true, basic),
         extension(OID.keyUsage, true, keyUsage),
-        ...(req.isCa ? [extension(OID.subjectKeyIdentifier, false, ski)] : []),
+        ...(req.isCa ? [extension(OID.subjectKeyIdentifier, false, ski())] : []),
       ]),
     ]),
   ]);
