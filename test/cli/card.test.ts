@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ const run = (args: string[], input: string) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const dir = mkdtempSync(join(tmpdir(), 'simchain-card-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('card new personalises from a row and a vendor CA; bad rows are refused', async (t) => {
   const row = { ...inventoryRow(), vendorCa: vendorCaToPem(vendorCa()) };
