@@ -117,21 +117,12 @@ export class JobQueue {
     for (const id of this.workerIds.get(queueFor(kind)) ?? []) this.boss.notifyWorker(id);
   }
 
-  /** Run `handler` for each job of queue `name`. */
-  async work(name: QueueName, handler: (jobId: string) => Promise<void>, options: WorkerOptions = {}): Promise<void> {
-    const batchSize = options.batchSize ?? 10;
-    let id = '';
-    id = await this.boss.work<{ jobId: string }>(
-      name,
-      { batchSize, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
-      async (jobs) => {
-        // Each job records its own outcome in `jobs`; a throw here (the database gone)
-        // makes pg-boss retry the batch, and every handler is idempotent.
-        for (const job of jobs) await handler(job.data.jobId);
-        if (jobs.length >= batchSize) this.boss.notifyWorker(id);
-      },
-    );
-    this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), id]);
+  /**
+   * Run `handler` for each job of queue `name`. Each job records its own outcome in `jobs`;
+   * a throw (the database gone) makes pg-boss retry the batch, and every handler is idempotent.
+   */
+  work(name: QueueName, handler: (jobId: string) => Promise<void>, options: WorkerOptions = {}): Promise<void> {
+    return this.workData<{ jobId: string }>(name, (data) => handler(data.jobId), options);
   }
 
   async stop(): Promise<void> {

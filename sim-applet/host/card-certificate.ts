@@ -95,6 +95,13 @@ function timeOf(node: forge.asn1.Asn1 | undefined): Date {
   return d;
 }
 
+/** The TBSCertificate's fields from serialNumber on (version [0] EXPLICIT, present in v3, skipped; the rest are positional). */
+function tbsFields(tbsNode: forge.asn1.Asn1): forge.asn1.Asn1[] {
+  const tbs = children(tbsNode, asn1.Type.SEQUENCE, 'TBSCertificate');
+  const hasVersion = tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC && tbs[0].type === 0;
+  return tbs.slice(hasVersion ? 1 : 0);
+}
+
 /** The DER of a parsed node (names are small; their bytes are compared, not their text). */
 function derOf(node: forge.asn1.Asn1): Buffer {
   return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
@@ -111,10 +118,7 @@ export function readCardCertificate(der: Uint8Array): CardCertificate {
   const root = parse(buf);
   const [tbsNode, algorithm, signatureValue] = children(root, asn1.Type.SEQUENCE, 'Certificate');
   if (!tbsNode || !algorithm || !signatureValue) bad('Certificate');
-  const tbs = children(tbsNode, asn1.Type.SEQUENCE, 'TBSCertificate');
-  // version [0] EXPLICIT is present in v3; the fields after it are positional.
-  const hasVersion = tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC && tbs[0].type === 0;
-  const [serial, signatureAlgorithm, issuer, validity, subject, spki] = tbs.slice(hasVersion ? 1 : 0);
+  const [serial, signatureAlgorithm, issuer, validity, subject, spki] = tbsFields(tbsNode);
   if (!serial || !signatureAlgorithm || !issuer || !validity || !subject || !spki) bad('TBSCertificate');
   if (oidOf(children(algorithm, asn1.Type.SEQUENCE, 'signatureAlgorithm')[0], 'signatureAlgorithm') !== OID.ecdsaWithSHA256) bad('not signed ECDSA-with-SHA256');
   if (oidOf(children(signatureAlgorithm, asn1.Type.SEQUENCE, 'signature')[0], 'signature') !== OID.ecdsaWithSHA256) bad('not signed ECDSA-with-SHA256');
@@ -158,9 +162,7 @@ export function readCardCertificate(der: Uint8Array): CardCertificate {
 export function certificateSubject(der: Uint8Array): Buffer {
   const root = parse(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
   const [tbsNode] = children(root, asn1.Type.SEQUENCE, 'Certificate');
-  const tbs = children(tbsNode ?? bad('Certificate'), asn1.Type.SEQUENCE, 'TBSCertificate');
-  const hasVersion = tbs[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC && tbs[0].type === 0;
-  const subject = tbs[hasVersion ? 5 : 4] ?? bad('subject');
+  const subject = tbsFields(tbsNode ?? bad('Certificate'))[4] ?? bad('subject');
   children(subject, asn1.Type.SEQUENCE, 'subject');
   return derOf(subject);
 }
