@@ -40,6 +40,28 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
 }
 
+/**
+ * Joins as nested loops over index probes, for the rest of the caller's transaction.
+ *
+ * The provisioning workers write in batches: an array of a few hundred keys joined to a
+ * table of every SIM of a batch (`UPDATE … FROM unnest($1) … WHERE key = u.key`). Costed
+ * with random_page_cost 4, a few hundred index probes look dearer than reading the whole
+ * table into a hash, and the planner chose that until the table was several times the batch:
+ * at 20,000 SIMs, 20,000 rows read to change 250 (auto_explain in the `provisioning`
+ * benchmark, README). Probes are what these statements need at any size.
+ */
+export async function preferIndexProbes(client: PoolClient): Promise<void> {
+  await client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+}
+
+/** `withTransaction` with `preferIndexProbes` applied first. */
+export function withIndexProbes<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withTransaction(pool, async (client) => {
+    await preferIndexProbes(client);
+    return fn(client);
+  });
+}
+
 /** PostgreSQL SQLSTATE of a driver error, if any. */
 export function sqlState(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;

@@ -4,9 +4,11 @@
  * certificate must be issued by the vendor CA configured for the SIM's import, and its
  * signature must cover this ICCID, slot and public key. Then the device address follows.
  */
-import { randomBytes } from 'node:crypto';
-import { addressOf, decodeCompactResponse, parseKeyTemplate, verifyAttestation, type VendorAuthority } from '../../sim-applet/index.js';
+import { addressBytesOf, decodeCompactResponse, parseKeyTemplate, verifyAttestation, type VendorAuthority } from '../../sim-applet/index.js';
 import { imsiCommitment, SALT_LENGTH } from '../domain/imsi-commitment.js';
+import { RandomPool } from '../secrets/random-pool.js';
+
+const salts = new RandomPool();
 
 /** The key slot and curve the simchain applet's chain key lives in. */
 export const CHAIN_KEY_SLOT = 1;
@@ -46,12 +48,12 @@ export function attestGeneratedKey(args: { iccid: string; imsi: string; porData:
     signature: template.attestationSignature, certificate: template.certificate, caCertificate: args.caCertificate, at: args.at,
   });
   if (!checked.ok) return { ok: false, code: 'ATTESTATION_FAILED', reason: checked.reason };
-  const salt = randomBytes(SALT_LENGTH);
+  const salt = salts.take(SALT_LENGTH);
   return {
     ok: true,
     key: {
       publicKey: Buffer.from(template.publicKey),
-      address: addressOf(template.publicKey).toLowerCase(),
+      address: `0x${Buffer.from(addressBytesOf(template.publicKey)).toString('hex')}`,
       attestationSerial: checked.serial,
       salt,
       imsiCommitment: Buffer.from(imsiCommitment(salt, args.imsi)),

@@ -13,7 +13,7 @@
  * same transaction) or a failure with its reason.
  */
 import { generateKeyPairApdu, storeDataApdu, type CommandApdu, type VendorAuthority } from '../../sim-applet/index.js';
-import { withTransaction, type PoolClient, type Queryable } from '../db/pool.js';
+import { withIndexProbes, type PoolClient, type Queryable } from '../db/pool.js';
 import { anyItemIn } from '../db/repositories/provisioning.js';
 import { decideStep, IDENTITY_OPEN, KEYGEN_OPEN, MAX_ATTEMPTS, type FailureCode, type ItemState } from '../domain/provisioning.js';
 import { QUEUES, type QueueName } from '../jobs/queue.js';
@@ -67,7 +67,7 @@ export async function dispatchStep(svc: Services, step: StepName, job: StepJob):
   const ota = svc.ota;
   if (!ota) throw new Error('this worker has no SMSC: provisioning steps need one');
   const spec = STEPS[step];
-  const prepared = await withTransaction(svc.pool, async (client) => {
+  const prepared = await withIndexProbes(svc.pool, async (client) => {
     const items = (await client.query<{ iccid: string }>(
       `SELECT iccid FROM provisioning_items
         WHERE batch_id = $1 AND state = $2 AND not_before <= now() + interval '1 second'
@@ -128,7 +128,7 @@ export interface CollectResult {
 export async function collectSettled(svc: Services, caCertificates: (importId: string) => Promise<Buffer | VendorAuthority | null>, options: { limit?: number; messageIds?: string[]; policy?: { retryBaseSeconds: number; maxAttempts: number } } = {}): Promise<CollectResult> {
   const policy = options.policy ?? { retryBaseSeconds: 5, maxAttempts: MAX_ATTEMPTS };
   const result: CollectResult = { handled: 0, keyed: 0, done: 0, failed: 0, retried: 0, keygenBatches: new Set(), identityBatches: new Set() };
-  await withTransaction(svc.pool, async (client) => {
+  await withIndexProbes(svc.pool, async (client) => {
     const rows = (await client.query<Settled>(
       `SELECT i.batch_id AS "batchId", i.iccid, i.state, i.attempts, m.id::text AS "messageId", m.state AS "messageState",
               m.por_status AS "porStatus", m.por_data AS "porData", m.last_error AS "lastError", m.keyset_index AS "keysetIndex",

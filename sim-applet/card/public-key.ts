@@ -1,19 +1,46 @@
 /**
  * The public key of a freshly generated private key, uncompressed (04 || X || Y).
  *
- * secp256k1 goes through libsecp256k1 (bitcoin-core's C library, compiled to WebAssembly by
- * the npm package tiny-secp256k1): about 105 µs a key here against about 400 µs in
- * @noble/curves. Provisioning generates one key per card, and the handset fleet runs
- * thousands of cards on the operator's own machine, so this is most of a simulated card's
- * work (README, benchmark `provisioning`). P-256 keys are rare and stay with @noble/curves.
+ * secp256k1 goes through libsecp256k1, bitcoin-core's C library: provisioning generates one
+ * key per card, and the handset fleet runs thousands of cards on the operator's own machine,
+ * so this is a large part of a simulated card's work (README, benchmark `provisioning`).
+ * The npm package secp256k1 ships it prebuilt as a Node-API addon (about 34 µs a key here);
+ * where that binary cannot load (another platform, no prebuild), the same library compiled
+ * to WebAssembly by tiny-secp256k1 takes over (about 105-150 µs); @noble/curves takes about
+ * 400-550 µs. Only the addon's bindings are loaded: the package's pure-JS fallback (elliptic)
+ * never is. P-256 keys are rare and stay with @noble/curves.
  */
+import { createRequire } from 'node:module';
 import { p256 } from '@noble/curves/nist.js';
 import { pointFromScalar } from 'tiny-secp256k1';
 import type { Curve } from './attestation.js';
 
+interface Secp256k1Addon {
+  /** Throws when the scalar is not in [1, n-1]. */
+  publicKeyCreate(secretKey: Uint8Array, compressed?: boolean): Uint8Array;
+}
+
+function loadAddon(): Secp256k1Addon | null {
+  try {
+    return createRequire(import.meta.url)('secp256k1/bindings.js') as Secp256k1Addon;
+  } catch {
+    return null;
+  }
+}
+
+const addon = loadAddon();
+
+/** Which implementation derives secp256k1 public keys here: the native addon or the WebAssembly build. */
+export const SECP256K1_BACKEND: 'native' | 'wasm' = addon ? 'native' : 'wasm';
+
 export function publicKeyOf(curve: Curve, privateKey: Uint8Array): Uint8Array {
   if (curve === 'p256') return p256.getPublicKey(privateKey, false);
-  const point = pointFromScalar(privateKey, false);
+  let point: Uint8Array | null = null;
+  try {
+    point = addon ? addon.publicKeyCreate(privateKey, false) : pointFromScalar(privateKey, false);
+  } catch {
+    // not a scalar in [1, n-1]: refused below, as tiny-secp256k1's null is
+  }
   // A scalar in [1, n-1] (what randomSecretKey gives) always has a point.
   if (!point) throw new RangeError('not a secp256k1 private key');
   return point;

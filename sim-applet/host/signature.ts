@@ -5,6 +5,7 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { pointCompress } from 'tiny-secp256k1';
 import { fail } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 
@@ -33,13 +34,22 @@ export function toRecoverableSignature(digest: Uint8Array, r: Uint8Array, s: Uin
 
 /** Ethereum address of a secp256k1 public key (compressed or uncompressed), EIP-55 checksummed. */
 export function addressOf(publicKey: Uint8Array): string {
-  const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
-  return checksumAddress(toHex(keccak_256(uncompressed.subarray(1)).subarray(12)));
+  return checksumAddress(toHex(addressBytesOf(publicKey)));
 }
 
-/** Raw 20 address bytes of a secp256k1 public key. */
+/**
+ * Raw 20 address bytes of a secp256k1 public key (compressed or uncompressed). The point is
+ * checked and decompressed by libsecp256k1 (tiny-secp256k1, about 1.7 µs against 7 µs in
+ * @noble/curves): the backend derives one address per provisioned SIM.
+ */
 export function addressBytesOf(publicKey: Uint8Array): Uint8Array {
-  const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  let uncompressed: Uint8Array | null = null;
+  try {
+    uncompressed = pointCompress(publicKey, false);
+  } catch {
+    // not a point on the curve (or not a point encoding at all): refused below
+  }
+  if (!uncompressed) fail('INVALID_ARGUMENT', 'not a secp256k1 public key', { field: 'publicKey' });
   return keccak_256(uncompressed.subarray(1)).subarray(12);
 }
 

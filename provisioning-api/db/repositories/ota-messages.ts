@@ -4,7 +4,7 @@
  * (unnest arrays): at thousands of round trips a second, one statement per event would
  * be the bottleneck.
  */
-import { withTransaction, type Pool, type Queryable } from '../pool.js';
+import { withIndexProbes, withTransaction, type Pool, type Queryable } from '../pool.js';
 
 export const OTA_MESSAGE_STATES = ['queued', 'submitted', 'delivered', 'por-received', 'por-error', 'expired', 'failed'] as const;
 export type OtaMessageState = (typeof OTA_MESSAGE_STATES)[number];
@@ -189,16 +189,16 @@ export interface SubmittedPart {
 }
 
 /** Record the SMSC's message ids of a batch of messages whose every part was taken. */
-export async function markSubmitted(db: Queryable, parts: readonly SubmittedPart[]): Promise<void> {
+export async function markSubmitted(pool: Pool, parts: readonly SubmittedPart[]): Promise<void> {
   const latest = new Map<string, { attempt: number; at: Date }>();
   for (const p of parts) {
     const l = latest.get(p.otaMessageId);
     if (!l || p.attempt > l.attempt) latest.set(p.otaMessageId, { attempt: p.attempt, at: p.at });
   }
-  await db.query(otaQueries.markSubmitted, [
+  await withIndexProbes(pool, (client) => client.query(otaQueries.markSubmitted, [
     parts.map((p) => p.otaMessageId), parts.map((p) => p.part), parts.map((p) => p.attempt), parts.map((p) => p.smppMessageId), parts.map((p) => p.at),
     [...latest.keys()], [...latest.values()].map((l) => l.attempt), [...latest.values()].map((l) => l.at),
-  ]);
+  ]));
 }
 
 export interface ReceiptRecord {
@@ -242,11 +242,11 @@ export interface PorRecord {
 }
 
 /** Record verified PoRs; returns the ids that were still open (the others had one already). */
-export async function recordPors(db: Queryable, pors: readonly PorRecord[]): Promise<Set<string>> {
-  const r = await db.query<{ id: string }>(otaQueries.recordPors, [
+export async function recordPors(pool: Pool, pors: readonly PorRecord[]): Promise<Set<string>> {
+  const r = await withIndexProbes(pool, (client) => client.query<{ id: string }>(otaQueries.recordPors, [
     pors.map((p) => p.otaMessageId), pors.map((p) => p.status), pors.map((p) => p.ccValid),
     pors.map((p) => (p.data ? Buffer.from(p.data) : null)), pors.map((p) => p.at),
-  ]);
+  ]));
   return new Set(r.rows.map((row) => String(row.id)));
 }
 
