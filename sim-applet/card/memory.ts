@@ -48,7 +48,7 @@ export class PersistentMemory<S extends object> {
       this.fault?.(point);
     };
     if (this.#draft) return fn(this.#draft, checkpoint);
-    const draft = structuredClone(this.#state);
+    const draft = clonePlain(this.#state);
     this.#draft = draft;
     try {
       const result = fn(draft, checkpoint);
@@ -59,4 +59,24 @@ export class PersistentMemory<S extends object> {
       this.#draft = undefined;
     }
   }
+}
+
+/**
+ * A deep copy of JSON-shaped data (plain objects, arrays, primitives): the card's state is
+ * that (it is stored as JSON), and copying it by walking is about 1.4 µs against 12 µs for
+ * structuredClone, once per secured packet of every card (README, benchmark `provisioning`).
+ * Anything else met on the way (a typed array, a Date, a Map) is copied by structuredClone.
+ */
+export function clonePlain<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = clonePlain(value[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = clonePlain((value as Record<string, unknown>)[key]);
+  return out as T;
 }

@@ -94,37 +94,45 @@ export function decodeCommandApdu(bytes: Uint8Array): DecodedCommandApdu {
   const n = bytes.length;
   if (n < 4) fail('TRUNCATED', 'a command APDU has at least 4 header bytes', { field: 'apdu', length: n });
   const b = bytes;
-  const head = { cla: b[0]!, ins: b[1]!, p1: b[2]!, p2: b[3]! };
-  if (n === 4) return { ...head, data: EMPTY, case: 1, extended: false };
+  // One object literal per case (not a spread of a header object): every SIM's ENVELOPE,
+  // FETCH and TERMINAL RESPONSE passes here, and the spread cost more than the rest.
+  if (n === 4) return decoded(b, EMPTY, undefined, 1, false);
   const b4 = b[4]!;
-  if (n === 5) return { ...head, data: EMPTY, ne: b4 === 0 ? 256 : b4, case: 2, extended: false };
+  if (n === 5) return decoded(b, EMPTY, b4 === 0 ? 256 : b4, 2, false);
   if (b4 !== 0) {
     const nc = b4;
-    if (n === 5 + nc) return { ...head, data: copy(b, 5, 5 + nc), case: 3, extended: false };
+    if (n === 5 + nc) return decoded(b, copy(b, 5, 5 + nc), undefined, 3, false);
     if (n === 6 + nc) {
       const le = b[n - 1]!;
-      return { ...head, data: copy(b, 5, 5 + nc), ne: le === 0 ? 256 : le, case: 4, extended: false };
+      return decoded(b, copy(b, 5, 5 + nc), le === 0 ? 256 : le, 4, false);
     }
     fail('LENGTH_MISMATCH', `Lc says ${nc} data bytes but ${n - 5} bytes follow it`, { field: 'lc', lc: nc, following: n - 5 });
   }
   // b4 == 0 and more than 5 bytes: extended length fields.
   if (n === 7) {
     const le = (b[5]! << 8) | b[6]!;
-    return { ...head, data: EMPTY, ne: le === 0 ? 65536 : le, case: 2, extended: true };
+    return decoded(b, EMPTY, le === 0 ? 65536 : le, 2, true);
   }
   if (n < 7) fail('TRUNCATED', 'extended length field cut short', { field: 'lc', length: n });
   const nc = (b[5]! << 8) | b[6]!;
   if (nc === 0) fail('MALFORMED', 'extended Lc of zero', { field: 'lc' });
-  if (n === 7 + nc) return { ...head, data: copy(b, 7, 7 + nc), case: 3, extended: true };
+  if (n === 7 + nc) return decoded(b, copy(b, 7, 7 + nc), undefined, 3, true);
   if (n === 9 + nc) {
     const le = (b[n - 2]! << 8) | b[n - 1]!;
-    return { ...head, data: copy(b, 7, 7 + nc), ne: le === 0 ? 65536 : le, case: 4, extended: true };
+    return decoded(b, copy(b, 7, 7 + nc), le === 0 ? 65536 : le, 4, true);
   }
   fail('LENGTH_MISMATCH', `extended Lc says ${nc} data bytes but ${n - 7} bytes follow it`, {
     field: 'lc',
     lc: nc,
     following: n - 7,
   });
+}
+
+function decoded(b: Uint8Array, data: Uint8Array, ne: number | undefined, apduCase: ApduCase, extended: boolean): DecodedCommandApdu {
+  // `ne` is absent, not undefined, when the APDU has no Le (as callers and tests compare).
+  return ne === undefined
+    ? { cla: b[0]!, ins: b[1]!, p1: b[2]!, p2: b[3]!, data, case: apduCase, extended }
+    : { cla: b[0]!, ins: b[1]!, p1: b[2]!, p2: b[3]!, data, ne, case: apduCase, extended };
 }
 
 export function encodeResponseApdu(response: ResponseApdu): Uint8Array {

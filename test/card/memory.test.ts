@@ -124,3 +124,21 @@ t.test('the reading counter is not burned by a torn SIGN READING', async (t) => 
   t.equal(card.memory.state.readingCounter, 1, 'the first signature released carries counter 1');
   t.ok(createOtaKey, 'imports used');
 });
+
+t.test('clonePlain copies JSON-shaped state deeply, and anything else by structuredClone', async (t) => {
+  const { clonePlain } = await import('../../sim-applet/card/memory.js');
+  const card = newCard();
+  const state = card.snapshot();
+  const copy = clonePlain(state);
+  t.same(copy, structuredClone(state), 'a card state copies to what structuredClone gives');
+  t.equal(JSON.stringify(copy), JSON.stringify(state), 'and to the same JSON');
+  (copy.keysets[0] as { counter: number }).counter += 1;
+  t.not(JSON.stringify(copy), JSON.stringify(state), 'changing the copy leaves the original');
+  const odd = { bytes: Uint8Array.of(1, 2, 3), at: new Date(0), list: [{ x: [1, { y: null }] }], none: undefined };
+  const c = clonePlain(odd);
+  t.ok(c.bytes instanceof Uint8Array && c.bytes !== odd.bytes && c.bytes[2] === 3, 'a typed array is copied, not shared');
+  t.ok(c.at instanceof Date && c.at !== odd.at && c.at.getTime() === 0, 'a Date is copied');
+  t.not(c.list[0], odd.list[0], 'nested objects are copies');
+  t.same(c, odd);
+  t.ok('none' in c, 'an undefined member stays');
+});
