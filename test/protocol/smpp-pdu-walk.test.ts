@@ -9,17 +9,25 @@ import { randomBytes } from 'node:crypto';
 import smpp from 'smpp';
 import { walkOwnPduFields, type SmppPackage } from '../../sim-applet/protocol/smpp-pdu-walk.js';
 
-type Proto = { toBuffer: () => Buffer; _filter: (f: string) => void };
+type Proto = { toBuffer: () => Buffer; _filter: (f: string) => void; _initBuffer: () => Buffer };
+type Writer = (value: unknown, buffer: Buffer, offset: number) => void;
 const PDU = (smpp as unknown as { PDU: new (command: string | Buffer, options?: object) => Record<string, unknown> & Proto }).PDU;
 const proto = PDU.prototype as unknown as Proto;
-const original = { toBuffer: proto.toBuffer, _filter: proto._filter };
+const cstring = (smpp as unknown as { types: { cstring: { write: Writer } } }).types.cstring;
+const original = { toBuffer: proto.toBuffer, _filter: proto._filter, _initBuffer: proto._initBuffer, cstringWrite: cstring.write };
 walkOwnPduFields(smpp as unknown as SmppPackage);
-const walked = { toBuffer: proto.toBuffer, _filter: proto._filter };
+const walked = { toBuffer: proto.toBuffer, _filter: proto._filter, _initBuffer: proto._initBuffer, cstringWrite: cstring.write };
 
 function use(impl: typeof original): void {
   proto.toBuffer = impl.toBuffer;
   proto._filter = impl._filter;
+  proto._initBuffer = impl._initBuffer;
+  cstring.write = impl.cstringWrite;
 }
+
+t.test('every part of the encoder is replaced', async (t) => {
+  for (const k of Object.keys(original) as Array<keyof typeof original>) t.not(walked[k], original[k], k);
+});
 
 const commands = (smpp as unknown as SmppPackage).commands as Record<string, { params?: Record<string, { type: unknown }> }>;
 const types = (smpp as unknown as { types: Record<string, unknown> }).types;
@@ -91,3 +99,11 @@ for (const mode of ['package filters', 'raw mode'] as const) {
     use(walked);
   });
 }
+
+t.test('C-Octet strings beyond ASCII encode as the package encodes them', async (t) => {
+  for (const text of ['é', 'ÿ€', '\u0000x', 'Ω'.repeat(5), '']) {
+    const options = { sequence_number: 9, service_type: text, source_addr: `44${text}`, destination_addr: text };
+    t.same(encode(walked, 'submit_sm', options), encode(original, 'submit_sm', options), JSON.stringify(text));
+  }
+  use(walked);
+});
