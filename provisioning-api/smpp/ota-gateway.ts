@@ -324,7 +324,15 @@ export class OtaGateway extends EventEmitter {
       const receipt = parseDeliveryReceipt(pdu);
       if (receipt === null) return SMPP_STATUS.ESME_ROK;
       this.counts.receipts++;
-      const submitted = this.flights.bySmppId(receipt.messageId);
+      let submitted = this.flights.bySmppId(receipt.messageId);
+      if (!submitted) {
+        // The submit_sm_resp that named this id may have come in the same read as this receipt
+        // (an SMSC that delivers at once, this process busy): the code waiting for it runs in
+        // a microtask, after this handler. Let it record the id, then look again; else the
+        // receipt could reach the database before its submission row and be lost as unknown.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        submitted = this.flights.bySmppId(receipt.messageId);
+      }
       if (submitted) await submitted.catch(() => undefined);
       await this.receiptWriter.add({ smppMessageId: receipt.messageId, stat: receipt.stat, err: receipt.err, at: new Date() });
       this.flights.receiptSeen(receipt.messageId);
