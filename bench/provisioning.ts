@@ -203,7 +203,8 @@ export const benchmark: Benchmark = {
       console.log(`  anchoring:       ${s(tAnchored - tKeyed).toFixed(1)} s (Merkle tree of ${f.leafs.toLocaleString('en-US')} leaves, proofs stored, anchorBatch confirmed)`);
       console.log(`  identity push:   ${rate(tDone - tAnchored)} (${s(tDone - tAnchored).toFixed(1)} s: OTA STORE DATA, PoR)`);
       console.log(`  overall:         ${rate(tDone - t0)} from vendor file to on-chain identity (${s(tDone - t0).toFixed(1)} s; provisioning alone ${rate(tDone - t1)}); goal >= 1,000/s`);
-      console.log(`  result:          ${f.done.toLocaleString('en-US')} SIMs done, ${f.failed} failed; ${f.messages.toLocaleString('en-US')} OTA commands in ${f.parts.toLocaleString('en-US')} MT SMS`);
+      const g = backend.ota?.counts;
+      console.log(`  result:          ${f.done.toLocaleString('en-US')} SIMs done, ${f.failed} failed; ${f.messages.toLocaleString('en-US')} OTA commands in ${f.parts.toLocaleString('en-US')} MT SMS; ${(g?.receipts ?? 0).toLocaleString('en-US')} delivery receipts (${g?.unknownReceipts ?? 0} unmatched), ${(g?.pors ?? 0).toLocaleString('en-US')} PoRs`);
       console.log(`  chain:           ${f.txs} transaction(s) for the batch, anchorBatch ${Number(f.gas).toLocaleString('en-US')} gas = ${(Number(f.gas) / SIMS).toFixed(3)} gas per SIM`);
       const per = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) =>
         (Object.keys(a) as Array<keyof typeof a>).map((k) => `${k} ${Math.round(((b[k] - a[k]) / SIMS) * 1e6)} µs`).join(', ');

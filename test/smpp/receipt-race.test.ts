@@ -19,7 +19,7 @@ t.test('a receipt read together with its submit_sm_resp is recorded', async (t) 
   const env = await otaEnv({ count: 20 });
   smppRawMode();
   let next = 1;
-  const server = smpp.createServer((session: smpp.Session) => {
+  const server = smpp.createServer({}, (session: smpp.Session) => {
     session.on('bind_transceiver', (pdu: smpp.PDU) => session.send(pdu.response({ system_id: 'scripted' })));
     session.on('enquire_link', (pdu: smpp.PDU) => session.send(pdu.response()));
     session.on('unbind', (pdu: smpp.PDU) => session.send(pdu.response()));
@@ -30,7 +30,7 @@ t.test('a receipt read together with its submit_sm_resp is recorded', async (t) 
       session.send(pdu.response({ message_id: messageId }));
       session.send(new smpp.PDU('deliver_sm', receiptFields({
         messageId, stat: 'DELIVRD', submittedAt: at, doneAt: at,
-        mt: { sourceTon: pdu.source_addr_ton, sourceNpi: pdu.source_addr_npi, source: pdu.source_addr, destTon: pdu.dest_addr_ton, destNpi: pdu.dest_addr_npi, dest: pdu.destination_addr },
+        mt: { sourceTon: pdu.source_addr_ton ?? 0, sourceNpi: pdu.source_addr_npi ?? 0, source: String(pdu.source_addr ?? ''), destTon: pdu.dest_addr_ton ?? 0, destNpi: pdu.dest_addr_npi ?? 0, dest: String(pdu.destination_addr ?? '') },
       })));
       process.nextTick(() => session.socket.uncork());
     });
