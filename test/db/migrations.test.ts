@@ -15,3 +15,21 @@ t.test('migrations apply once, even from concurrent processes', async (t) => {
     t.ok(tables.includes(table), `table ${table}`);
   }
 });
+
+t.test('the busy tables sample 3,000 rows per ANALYZE (statistics target 10, wide columns 0)', async (t) => {
+  const db = await testDatabase();
+  const targets = (await db.pool.query<{ rel: string; att: string; target: number }>(
+    `SELECT a.attrelid::regclass::text AS rel, a.attname AS att, a.attstattarget::int AS target FROM pg_attribute a
+      WHERE a.attrelid IN ('ota_messages'::regclass, 'ota_submissions'::regclass, 'ota_counters'::regclass,
+                           'provisioning_items'::regclass, 'devices'::regclass, 'outbox'::regclass)
+        AND a.attnum > 0 AND NOT a.attisdropped`)).rows;
+  t.ok(targets.length > 40, `${targets.length} columns`);
+  t.same(targets.filter((r) => r.target !== 0 && r.target !== 10), [], 'every column at 10, or 0 where no query filters');
+  t.ok(targets.some((r) => r.rel === 'ota_messages' && r.att === 'user_data' && r.target === 0), 'SMS parts stay at 0 (migration 0012)');
+  t.ok(targets.some((r) => r.rel === 'ota_messages' && r.att === 'state' && r.target === 10), 'the state a query filters on is at 10');
+  // ANALYZE then keeps at most 10 most common values and 11 histogram bounds.
+  await db.pool.query(`INSERT INTO ota_counters (iccid, keyset_index, last_counter) SELECT lpad(g::text, 19, '0'), 1 + g % 15, g FROM generate_series(1, 5000) g`);
+  await db.pool.query('ANALYZE ota_counters');
+  const s = (await db.pool.query<{ bounds: number | null }>(`SELECT cardinality(histogram_bounds::text::text[]) AS bounds FROM pg_stats WHERE tablename = 'ota_counters' AND attname = 'last_counter'`)).rows[0]!;
+  t.ok(s.bounds !== null && s.bounds <= 11, `last_counter histogram: ${s.bounds} bounds`);
+});
