@@ -28,6 +28,9 @@ goes to the operator's bind.
   --validity S             validity when submit_sm gives none (default 86400)
   --retry-ms MIN:MAX       store and forward: first and longest pause (default 1000:60000)
   --window N               deliver_sm outstanding per session (default 100)
+  --join-mo                join concatenated MO into one deliver_sm (message_payload) for the
+                           operator (as many SMSCs offer their ESMEs)
+  --join-mo-hold-ms MS     how long parts wait for the rest before going on as they came (default 5000)
   --drop R --refuse R --delay R:MS --disconnect-after N   fault injection (rates 0..1)
 
 fleet: handsets, each hosting a simchain card personalised from the vendor file, reached
@@ -92,6 +95,7 @@ async function smsc(argv: string[]): Promise<number> {
     host: { type: 'string' }, port: { type: 'string' }, account: { type: 'string', multiple: true }, throughput: { type: 'string' },
     'tls-key': { type: 'string' }, 'tls-cert': { type: 'string' }, validity: { type: 'string' }, 'retry-ms': { type: 'string' },
     drop: { type: 'string' }, refuse: { type: 'string' }, delay: { type: 'string' }, 'disconnect-after': { type: 'string' }, window: { type: 'string' },
+    'join-mo': { type: 'boolean' }, 'join-mo-hold-ms': { type: 'string' },
   });
   const throughput = num(v.throughput as string | undefined, 'throughput', 1);
   const accounts: SmscAccount[] = ((v.account as string[] | undefined) ?? ['operator:operator:operator', 'fleet:fleet:network']).map((a) => {
@@ -110,6 +114,7 @@ async function smsc(argv: string[]): Promise<number> {
     ...(v.validity ? { defaultValiditySeconds: num(v.validity as string, 'validity', 1)! } : {}),
     ...(retry ? { retry: { initialMs: retry[0], maxMs: retry[1] } } : {}),
     ...(v.window ? { window: num(v.window as string, 'window', 1)! } : {}),
+    ...(v['join-mo'] ? { joinMo: v['join-mo-hold-ms'] ? { holdMs: num(v['join-mo-hold-ms'] as string, 'join-mo-hold-ms', 1)! } : true } : {}),
     faults: {
       dropRate: num(v.drop as string | undefined, 'drop', 0, 1) ?? 0,
       refuseRate: num(v.refuse as string | undefined, 'refuse', 0, 1) ?? 0,

@@ -13,6 +13,7 @@ import type smppTypes from 'smpp';
 import { segmentOtaPacket } from '../../sim-applet/index.js';
 import { EsmeQueue } from './esme-queue.js';
 import { FaultInjector, type SmscFaults } from './faults.js';
+import { MoJoiner } from './mo-joiner.js';
 import { MtRouter, type MtMessage } from './mt-router.js';
 import { Peer, type PeerRole } from './peer.js';
 import { corkWrites, smppRawMode, STATUS, userDataOf } from './raw-mode.js';
@@ -46,6 +47,12 @@ export interface SmscOptions {
   window?: number;
   pduTimeoutMs?: number;
   faults?: SmscFaults;
+  /**
+   * Join concatenated MO before it goes to the operator: one deliver_sm with the whole message
+   * in message_payload instead of one per part (mo-joiner.ts). `holdMs` (default 5,000): how
+   * long parts wait for the rest before they go on as they came. Default: off, each part as it came.
+   */
+  joinMo?: boolean | { holdMs?: number };
 }
 
 export interface SmscStats {
@@ -55,6 +62,8 @@ export interface SmscStats {
   mtUndeliverable: number;
   receipts: number;
   mo: number;
+  /** Concatenated MO delivered to the operator as one message (joinMo). */
+  moJoined: number;
   throttled: number;
   refusedBinds: number;
   faults: number;
@@ -74,10 +83,13 @@ export class SmscSimulator {
   private readonly idPrefix = Date.now().toString(36).slice(-4);
   private nextId = 0;
   private concatRef = 0;
-  readonly stats: SmscStats = { mtTaken: 0, mtDelivered: 0, mtExpired: 0, mtUndeliverable: 0, receipts: 0, mo: 0, throttled: 0, refusedBinds: 0, faults: 0 };
+  private readonly moJoiner: MoJoiner | null;
+  readonly stats: SmscStats = { mtTaken: 0, mtDelivered: 0, mtExpired: 0, mtUndeliverable: 0, receipts: 0, mo: 0, moJoined: 0, throttled: 0, refusedBinds: 0, faults: 0 };
 
   constructor(private readonly options: SmscOptions) {
     this.accounts = new Map(options.accounts.map((a) => [a.systemId, a]));
+    const join = options.joinMo;
+    this.moJoiner = join ? new MoJoiner((fields) => this.operatorFor(String(fields.destination_addr ?? ''))?.push(fields), typeof join === 'object' ? join.holdMs : undefined) : null;
     for (const a of options.accounts) if (a.role === 'operator') this.operatorQueues.set(a.systemId, new EsmeQueue(() => this.peersOf(a.systemId)));
     const retry = { initialMs: options.retry?.initialMs ?? 1000, maxMs: options.retry?.maxMs ?? 60_000 };
     this.router = new MtRouter(() => this.networkPeers(), (m, stat, err) => this.finalMt(m, stat, err), retry);
@@ -98,6 +110,7 @@ export class SmscSimulator {
 
   async stop(): Promise<void> {
     this.router.stop();
+    this.moJoiner?.stop();
     for (const q of this.operatorQueues.values()) q.stop();
     const server = this.server;
     if (!server) return;
@@ -293,7 +306,7 @@ export class SmscSimulator {
     session.send(pdu.response({ message_id: messageId }));
     this.stats.mo++;
     const payload = Buffer.isBuffer(pdu.message_payload) && pdu.message_payload.length > 0;
-    operator.push({
+    const fields: smppTypes.PduFields = {
       source_addr_ton: pdu.source_addr_ton ?? 0,
       source_addr_npi: pdu.source_addr_npi ?? 0,
       source_addr: pdu.source_addr ?? '',
@@ -304,7 +317,12 @@ export class SmscSimulator {
       protocol_id: pdu.protocol_id ?? 0,
       data_coding: pdu.data_coding ?? 0,
       ...(payload ? { short_message: Buffer.alloc(0), message_payload: pdu.message_payload! } : { short_message: userDataOf(pdu) }),
-    });
+    };
+    if (this.moJoiner) {
+      this.moJoiner.accept(fields, payload ? pdu.message_payload! : userDataOf(pdu));
+      this.stats.moJoined = this.moJoiner.joined;
+    }
+    else operator.push(fields);
   }
 
   /**
