@@ -9,31 +9,16 @@
 -- Every query on these tables looks rows up by key or by a state of a handful of values, so
 -- a target of 10 (3,000 sampled rows, up to 10 most common values, 10 histogram buckets)
 -- tells the planner all it uses. Columns already at 0 (migration 0012) stay at 0.
-DO $$
-DECLARE c record;
-BEGIN
-  FOR c IN
-    SELECT a.attrelid::regclass AS rel, a.attname
-      FROM pg_attribute a
-     WHERE a.attrelid IN ('ota_messages'::regclass, 'ota_submissions'::regclass, 'ota_counters'::regclass,
-                          'provisioning_items'::regclass, 'devices'::regclass, 'outbox'::regclass)
-       AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget <> 0
-  LOOP
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 10', c.rel, c.attname);
-  END LOOP;
+DO $$ BEGIN
+  EXECUTE (SELECT string_agg(format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 10', attrelid::regclass, attname), '; ')
+    FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped AND attstattarget <> 0
+      AND attrelid = ANY ('{ota_messages,ota_submissions,ota_counters,provisioning_items,devices,outbox}'::regclass[]));
 END $$;
 
 -- Down Migration
-DO $$
-DECLARE c record;
-BEGIN
-  FOR c IN
-    SELECT a.attrelid::regclass AS rel, a.attname
-      FROM pg_attribute a
-     WHERE a.attrelid IN ('ota_messages'::regclass, 'ota_submissions'::regclass, 'ota_counters'::regclass,
-                          'provisioning_items'::regclass, 'devices'::regclass, 'outbox'::regclass)
-       AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget = 10
-  LOOP
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', c.rel, c.attname);
-  END LOOP;
+-- Back to the default target, except where migration 0012 set 0.
+DO $$ BEGIN
+  EXECUTE (SELECT string_agg(format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', attrelid::regclass, attname), '; ')
+    FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped AND attstattarget = 10
+      AND attrelid = ANY ('{ota_messages,ota_submissions,ota_counters,provisioning_items,devices,outbox}'::regclass[]));
 END $$;
