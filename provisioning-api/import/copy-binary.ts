@@ -99,6 +99,12 @@ export class BinaryCopyWriter {
     return this;
   }
 
+  int2(value: number): this {
+    this.int32(2);
+    this.int16(value);
+    return this;
+  }
+
   null(): this {
     this.int32(-1);
     return this;

@@ -17,6 +17,8 @@ import { awaitEntry, PgOutboxStore, planTransaction, registryCalls } from '../ch
 import { isChainError } from '../chain/errors.js';
 import { withTransaction, type PoolClient } from '../db/pool.js';
 import { getBatch } from '../db/repositories/provisioning.js';
+import { BinaryCopyWriter, uuidBytes } from '../import/copy-binary.js';
+import { CopyIn } from '../import/copy-in.js';
 import { MerkleTreeBuilder } from '../domain/merkle.js';
 import { QUEUES } from '../jobs/queue.js';
 import type { Services } from '../services/context.js';
@@ -98,25 +100,38 @@ async function planAnchor(svc: Services, client: PoolClient, batchId: string): P
   }
   // Pass 1: the leaves, in ICCID order (the input index is the SIM's rank).
   const builder = await MerkleTreeBuilder.create(count);
-  for await (const page of keyedPages(client, batchId, 'address, imsi_commitment AS commitment')) {
+  for await (const page of keyedPages(client, batchId, 'i.address, i.imsi_commitment AS commitment')) {
     for (const row of page) builder.add(Buffer.from((row.address as string).slice(2), 'hex'), row.commitment as Buffer);
   }
   const tree = builder.build();
-  // Pass 2: each device with its proof.
+  // Pass 2: each device with its proof, a page at a time as binary COPY rows (a page's rows
+  // come from the cursor, then go in by COPY: the connection does one thing at a time). COPY
+  // spares both sides the hex of every key, salt and 17-hash proof that an INSERT of arrays
+  // cost (README, benchmark `provisioning`).
+  const batch = uuidBytes(batchId);
   let index = 0;
-  for await (const page of keyedPages(client, batchId, 'iccid, address, public_key, salt, imsi_commitment, attestation_serial')) {
-    const at = index;
-    index += page.length;
-    await client.query(
-      `INSERT INTO devices (address, iccid, tenant_id, batch_id, public_key, curve, key_slot, salt, imsi_commitment, leaf_index, proof, attestation_serial)
-       SELECT u.address, u.iccid, s.tenant_id, $1, u.pk, $2, $3, u.salt, u.commitment, u.leaf, u.proof, u.serial
-         FROM unnest($4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::int[], $10::bytea[], $11::text[])
-              AS u(iccid, address, pk, salt, commitment, leaf, proof, serial)
-         JOIN sims s ON s.iccid = u.iccid`,
-      [batchId, CHAIN_KEY_CURVE, CHAIN_KEY_SLOT,
-        page.map((r) => r.iccid), page.map((r) => r.address), page.map((r) => r.public_key), page.map((r) => r.salt), page.map((r) => r.imsi_commitment),
-        page.map((_, i) => at + i), page.map((_, i) => Buffer.concat(tree.proof(at + i))), page.map((r) => r.attestation_serial)],
-    );
+  for await (const page of keyedPages(client, batchId, 'i.iccid, i.address, i.public_key, i.salt, i.imsi_commitment, i.attestation_serial, s.tenant_id', true)) {
+    const out = new BinaryCopyWriter(1 << 16).header();
+    for (const row of page) {
+      const proof = Buffer.concat(tree.proof(index));
+      const serial = row.attestation_serial as string | null;
+      const fields = [row.address as string, row.iccid as string, row.public_key as Buffer, row.salt as Buffer, row.imsi_commitment as Buffer, proof];
+      out.row(12, 12 * 4 + fields.reduce((n: number, f) => n + f.length, 0) + 32 + CHAIN_KEY_CURVE.length + 2 + 4 + (serial?.length ?? 0))
+        .ascii(row.address as string).ascii(row.iccid as string).bytes(uuidBytes(row.tenant_id as string)).bytes(batch)
+        .bytes(row.public_key as Buffer).ascii(CHAIN_KEY_CURVE).int2(CHAIN_KEY_SLOT).bytes(row.salt as Buffer).bytes(row.imsi_commitment as Buffer)
+        .int4(index).bytes(proof);
+      if (serial === null) out.null();
+      else out.ascii(serial);
+      index++;
+    }
+    const copy = new CopyIn(client, DEVICE_COPY);
+    try {
+      await copy.write(out.trailer().take());
+      await copy.end();
+    } catch (e) {
+      await copy.abort('device rows not written');
+      throw e;
+    }
   }
   const outboxId = `provisioning:${batchId}:anchor`;
   await planTransaction(new PgOutboxStore(client), {
@@ -131,10 +146,17 @@ async function planAnchor(svc: Services, client: PoolClient, batchId: string): P
   return 'planned';
 }
 
-/** The batch's keyed items in ICCID order, a page at a time (a cursor keeps memory flat). */
-async function* keyedPages(client: PoolClient, batchId: string, columns: string): AsyncGenerator<Array<Record<string, any>>> {
+const DEVICE_COPY = `COPY devices (address, iccid, tenant_id, batch_id, public_key, curve, key_slot, salt, imsi_commitment, leaf_index, proof, attestation_serial)
+  FROM STDIN (FORMAT binary)`;
+
+/**
+ * The batch's keyed items (`i`, with their SIM as `s` when `withSim`) in ICCID order, a page
+ * at a time (a cursor keeps memory flat).
+ */
+async function* keyedPages(client: PoolClient, batchId: string, columns: string, withSim = false): AsyncGenerator<Array<Record<string, any>>> {
   const cursor = `keyed_${randomUUID().replace(/-/g, '')}`;
-  await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${columns} FROM provisioning_items WHERE batch_id = $1 AND state = 'keyed' ORDER BY iccid`, [batchId]);
+  const from = withSim ? 'provisioning_items i JOIN sims s ON s.iccid = i.iccid' : 'provisioning_items i';
+  await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${columns} FROM ${from} WHERE i.batch_id = $1 AND i.state = 'keyed' ORDER BY i.iccid`, [batchId]);
   try {
     for (;;) {
       const rows = (await client.query(`FETCH ${PAGE} FROM ${cursor}`)).rows;
