@@ -50,14 +50,17 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
  * at 20,000 SIMs, 20,000 rows read to change 250 (auto_explain in the `provisioning`
  * benchmark, README). Probes are what these statements need at any size.
  */
-export async function preferIndexProbes(client: PoolClient): Promise<void> {
-  await client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+export async function preferIndexProbes(client: PoolClient, alsoOff: readonly PlannerMethod[] = []): Promise<void> {
+  await client.query(['enable_hashjoin', 'enable_mergejoin', ...alsoOff].map((m) => `SET LOCAL ${m} = off`).join('; '));
 }
 
+/** Plan methods a statement may have to do without besides hash and merge joins. */
+export type PlannerMethod = 'enable_seqscan' | 'enable_bitmapscan' | 'enable_material';
+
 /** `withTransaction` with `preferIndexProbes` applied first. */
-export function withIndexProbes<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export function withIndexProbes<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, alsoOff: readonly PlannerMethod[] = []): Promise<T> {
   return withTransaction(pool, async (client) => {
-    await preferIndexProbes(client);
+    await preferIndexProbes(client, alsoOff);
     return fn(client);
   });
 }

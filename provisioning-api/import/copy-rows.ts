@@ -8,7 +8,7 @@
 import * as inventory from '../../sim-applet/inventory/index.js';
 import { GcmBatchCipher } from '../secrets/gcm-batch.js';
 import type { KeysetSealer } from '../secrets/keyset-cipher.js';
-import type { BinaryCopyWriter } from './copy-binary.js';
+import type { BinaryCopyWriter } from '../db/copy-binary.js';
 
 const { ROW_FIELDS, ROW_LINE, ROW_START, ROW_ICCID, ROW_IMSI, ROW_MSISDN, ROW_TAR, ROW_SERIAL, ROW_PLAIN } = inventory;
 

@@ -21,8 +21,8 @@ import { insertJob } from '../db/repositories/jobs.js';
 import { getSimImportByHash, simImportQueries, stagingTable } from '../db/repositories/sim-imports.js';
 import { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { MasterKeyring } from '../secrets/master-key.js';
-import { BinaryCopyWriter } from './copy-binary.js';
-import { CopyIn } from './copy-in.js';
+import { BinaryCopyWriter } from '../db/copy-binary.js';
+import { CopyIn } from '../db/copy-in.js';
 import { copyColumns, encodeRows } from './copy-rows.js';
 import { readInventory, type ByteSource } from './rows.js';
 

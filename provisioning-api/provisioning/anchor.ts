@@ -17,8 +17,8 @@ import { awaitEntry, PgOutboxStore, planTransaction, registryCalls } from '../ch
 import { isChainError } from '../chain/errors.js';
 import { withTransaction, type PoolClient } from '../db/pool.js';
 import { getBatch } from '../db/repositories/provisioning.js';
-import { BinaryCopyWriter, uuidBytes } from '../import/copy-binary.js';
-import { CopyIn } from '../import/copy-in.js';
+import { BinaryCopyWriter, uuidBytes } from '../db/copy-binary.js';
+import { CopyIn } from '../db/copy-in.js';
 import { MerkleTreeBuilder } from '../domain/merkle.js';
 import { QUEUES } from '../jobs/queue.js';
 import type { Services } from '../services/context.js';
@@ -114,11 +114,14 @@ async function planAnchor(svc: Services, client: PoolClient, batchId: string): P
     const out = new BinaryCopyWriter(1 << 16).header();
     for (const row of page) {
       const proof = Buffer.concat(tree.proof(index));
+      const { address, iccid, public_key: publicKey, salt, imsi_commitment: commitment } = row as { address: string; iccid: string; public_key: Buffer; salt: Buffer; imsi_commitment: Buffer };
       const serial = row.attestation_serial as string | null;
-      const fields = [row.address as string, row.iccid as string, row.public_key as Buffer, row.salt as Buffer, row.imsi_commitment as Buffer, proof];
-      out.row(12, 12 * 4 + fields.reduce((n: number, f) => n + f.length, 0) + 32 + CHAIN_KEY_CURVE.length + 2 + 4 + (serial?.length ?? 0))
-        .ascii(row.address as string).ascii(row.iccid as string).bytes(uuidBytes(row.tenant_id as string)).bytes(batch)
-        .bytes(row.public_key as Buffer).ascii(CHAIN_KEY_CURVE).int2(CHAIN_KEY_SLOT).bytes(row.salt as Buffer).bytes(row.imsi_commitment as Buffer)
+      // Room for the row: 12 lengths, two uuids, the smallint and int, and the variable fields.
+      const room = 12 * 4 + 16 + 16 + 2 + 4 + address.length + iccid.length + publicKey.length + CHAIN_KEY_CURVE.length
+        + salt.length + commitment.length + proof.length + (serial?.length ?? 0);
+      out.row(12, room)
+        .ascii(address).ascii(iccid).bytes(uuidBytes(row.tenant_id as string)).bytes(batch)
+        .bytes(publicKey).ascii(CHAIN_KEY_CURVE).int2(CHAIN_KEY_SLOT).bytes(salt).bytes(commitment)
         .int4(index).bytes(proof);
       if (serial === null) out.null();
       else out.ascii(serial);

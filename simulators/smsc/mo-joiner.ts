@@ -65,10 +65,12 @@ export class MoJoiner {
     const m = result.message;
     this.forget(key);
     this.joined++;
-    const udh = encodeUdh(m.ies);
-    const joined = Buffer.concat([udh, m.data]);
+    // The first part's other IEs (for a PoR, 71 00) head the message; with none, no UDH at all.
+    const withUdh = m.ies.length > 0;
+    const joined = withUdh ? Buffer.concat([encodeUdh(m.ies), m.data]) : Buffer.from(m.data);
+    const esmClass = withUdh ? (fields.esm_class ?? 0) | UDHI : (fields.esm_class ?? 0) & ~UDHI;
     const { short_message: _s, message_payload: _p, ...rest } = fields;
-    this.forward({ ...rest, esm_class: m.ies.length > 0 ? (fields.esm_class ?? 0) | UDHI : (fields.esm_class ?? 0) & ~UDHI, short_message: Buffer.alloc(0), message_payload: joined });
+    this.forward({ ...rest, esm_class: esmClass, short_message: Buffer.alloc(0), message_payload: joined });
   }
 
   stop(): void {

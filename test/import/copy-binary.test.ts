@@ -4,7 +4,7 @@
  * and only ASCII goes in as ASCII.
  */
 import t from 'tap';
-import { BinaryCopyWriter, int8Bytes, uuidBytes } from '../../provisioning-api/import/copy-binary.js';
+import { BinaryCopyWriter, int8Bytes, uuidBytes } from '../../provisioning-api/db/copy-binary.js';
 
 t.test('layout', async (t) => {
   const out = new BinaryCopyWriter(16);

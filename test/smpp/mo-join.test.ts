@@ -71,8 +71,16 @@ t.test('parts are joined into one deliver_sm; stragglers go on as they came', as
   await network.request('submit_sm', mo('447700900004', Buffer.from('027100aabb', 'hex')));
   await until('the single SMS', () => operator.length === 5);
   t.equal(userData(operator[4]!).toString('hex'), '027100aabb');
-  t.equal(smsc.stats.mo, 10, 'every part taken from the network');
-  t.equal(smsc.stats.moJoined, 2, 'two messages joined');
+
+  // Parts whose only IE is the concatenation: the joined message has no UDH at all.
+  for (const [i, text] of ['hello ', 'world'].entries()) {
+    await network.request('submit_sm', mo('447700900005', Buffer.concat([Buffer.from([5, 0, 3, 0x2a, 2, i + 1]), Buffer.from(text)])));
+  }
+  await until('the plain joined message', () => operator.length === 6);
+  t.equal(userData(operator[5]!).toString(), 'hello world', 'the payloads alone');
+  t.equal(operator[5]!.esm_class! & 0x40, 0, 'UDHI cleared');
+  t.equal(smsc.stats.mo, 12, 'every part taken from the network');
+  t.equal(smsc.stats.moJoined, 3, 'three messages joined');
 });
 
 t.test('GENERATE KEY PAIR with the SMSC joining the 4-SMS PoR', async (t) => {

@@ -4,7 +4,7 @@
  * (unnest arrays): at thousands of round trips a second, one statement per event would
  * be the bottleneck.
  */
-import { withIndexProbes, withTransaction, type Pool, type Queryable } from '../pool.js';
+import { withIndexProbes, type Pool, type Queryable } from '../pool.js';
 
 export const OTA_MESSAGE_STATES = ['queued', 'submitted', 'delivered', 'por-received', 'por-error', 'expired', 'failed'] as const;
 export type OtaMessageState = (typeof OTA_MESSAGE_STATES)[number];
@@ -208,9 +208,6 @@ export interface ReceiptRecord {
   at: Date;
 }
 
-/** What is left to the planner for receipts: nested loops over index scans. */
-const RECEIPT_PLAN = ['enable_hashjoin', 'enable_mergejoin', 'enable_seqscan', 'enable_bitmapscan', 'enable_material'].map((s) => `SET LOCAL ${s} = off`).join('; ');
-
 /**
  * Apply receipts; a receipt already recorded (a redelivery) changes nothing.
  *
@@ -224,12 +221,10 @@ const RECEIPT_PLAN = ['enable_hashjoin', 'enable_mergejoin', 'enable_seqscan', '
  * receipt (README, benchmark `provisioning`).
  */
 export async function recordReceipts(pool: Pool, receipts: readonly ReceiptRecord[]): Promise<{ matched: number; messageIds: string[] }> {
-  const r = await withTransaction(pool, async (client) => {
-    await client.query(RECEIPT_PLAN);
-    return client.query<{ matched: number; ids: string[] }>(otaQueries.recordReceipts, [
-      receipts.map((x) => x.smppMessageId), receipts.map((x) => x.stat), receipts.map((x) => x.err), receipts.map((x) => x.at),
-    ]);
-  });
+  // What is left to the planner: nested loops over index scans.
+  const r = await withIndexProbes(pool, (client) => client.query<{ matched: number; ids: string[] }>(otaQueries.recordReceipts, [
+    receipts.map((x) => x.smppMessageId), receipts.map((x) => x.stat), receipts.map((x) => x.err), receipts.map((x) => x.at),
+  ]), ['enable_seqscan', 'enable_bitmapscan', 'enable_material']);
   return { matched: r.rows[0]!.matched, messageIds: r.rows[0]!.ids.map(String) };
 }
 

@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
-import type { PoolClient } from '../db/pool.js';
+import type { PoolClient } from './pool.js';
 
 export class CopyIn {
   private readonly stream: ReturnType<typeof copyStreams.from>;
