@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SmppSettings } from '../provisioning-api/index.js';
-import { createVendorCa, inventory, loadVendorCa, vendorCaToPem, type VendorCa } from '../sim-applet/index.js';
+import { createVendorCa, inventory, issueDerivedCardCertificate, loadVendorCa, vendorCaToPem, type VendorCa } from '../sim-applet/index.js';
 import { Fleet } from '../simulators/fleet/index.js';
 import { SmscSimulator } from '../simulators/smsc/index.js';
 import { CliError } from './cli-io.js';
@@ -106,9 +106,15 @@ function vendorCaAt(path: string): VendorCa {
 }
 
 /** Generate the vendor file, streamed (a fleet of millions is never one string). */
-async function generateVendorFile(path: string, cards: number): Promise<void> {
+async function generateVendorFile(path: string, cards: number, vendorCa: VendorCa): Promise<void> {
   const tmp = `${path}.tmp`;
-  const lines = inventory.generateVendorFile({ format: 'csv', count: cards, random: randomBytes, tar: APPLET_TAR, firstSerial: FIRST_SERIAL });
+  const issuedAt = new Date();
+  // As a card factory's output file does (GSMA SGP.02's EIS): each card's attestation
+  // certificate, so the operator need not have the card send it over the air.
+  const lines = inventory.generateVendorFile({
+    format: 'csv', count: cards, random: randomBytes, tar: APPLET_TAR, firstSerial: FIRST_SERIAL,
+    certificate: (iccid) => issueDerivedCardCertificate({ iccid, ca: vendorCa, now: issuedAt, fastSignature: true }).certificate,
+  });
   await pipeline(Readable.from((function* () {
     for (const line of lines) yield line + '\n';
   })()), createWriteStream(tmp));
@@ -124,7 +130,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
   const vendorCa = vendorCaAt(join(dir, 'vendor-ca.json'));
   const vendorFile = join(dir, 'vendor.csv');
   const generated = !existsSync(vendorFile);
-  if (generated) await generateVendorFile(vendorFile, options.cards);
+  if (generated) await generateVendorFile(vendorFile, options.cards, vendorCa);
 
   const smsc = new SmscSimulator({
     accounts: [

@@ -27,6 +27,7 @@ export {
   CURVE_P1,
   P2_REPLACE,
   P1_WITH_ATTESTATION,
+  P1_WITHOUT_CERTIFICATE,
   LIFECYCLE_BYTE,
   TAG,
   DATA_TAG,
@@ -39,7 +40,14 @@ export * from './card/attestation.js';
 export { derToPem, pemToDer } from './card/x509.js';
 export * from './card/state.js';
 export { CardTornError, PersistentMemory, type FaultHook } from './card/memory.js';
-export { personaliseCard, checkInventoryRow, type InventoryRow, type InventoryKeyset, type PersonaliseOptions } from './card/personalise.js';
+export {
+  personaliseCard,
+  checkInventoryRow,
+  type InventoryRow,
+  type CheckedInventoryRow,
+  type InventoryKeyset,
+  type PersonaliseOptions,
+} from './card/personalise.js';
 
 // Host side: what firmware and the backend need to talk to a card
 export * from './host/signature.js';

@@ -10,7 +10,7 @@ import { GcmBatchCipher } from '../secrets/gcm-batch.js';
 import type { KeysetSealer } from '../secrets/keyset-cipher.js';
 import type { BinaryCopyWriter } from '../db/copy-binary.js';
 
-const { ROW_FIELDS, ROW_LINE, ROW_START, ROW_ICCID, ROW_IMSI, ROW_MSISDN, ROW_TAR, ROW_SERIAL, ROW_PLAIN } = inventory;
+const { ROW_FIELDS, ROW_LINE, ROW_START, ROW_ICCID, ROW_IMSI, ROW_MSISDN, ROW_TAR, ROW_SERIAL, ROW_CERT, ROW_PLAIN } = inventory;
 
 /** What every row of one import shares, in binary form. */
 export interface ImportConstants {
@@ -22,8 +22,8 @@ export interface ImportConstants {
 /** The columns encodeRows writes, in order; `constants` adds tenant_id, import_id, data_key_id. */
 export function copyColumns(constants: boolean): string {
   return constants
-    ? '(iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial)'
-    : '(line, iccid, imsi, msisdn, tar, keysets, attestation_serial)';
+    ? '(iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial, attestation_certificate)'
+    : '(line, iccid, imsi, msisdn, tar, keysets, attestation_serial, attestation_certificate)';
 }
 
 /**
@@ -40,15 +40,17 @@ export function encodeRows(out: BinaryCopyWriter, rows: inventory.PackedRows, se
     const i = r * ROW_FIELDS;
     let at = x[i + ROW_START]!;
     const iccid = x[i + ROW_ICCID]!, imsi = x[i + ROW_IMSI]!, msisdn = x[i + ROW_MSISDN]!, tar = x[i + ROW_TAR]!;
-    const serial = x[i + ROW_SERIAL]!;
+    const serial = x[i + ROW_SERIAL]!, cert = x[i + ROW_CERT]!;
     const sealed = GcmBatchCipher.sealedLength(x[i + ROW_PLAIN]!);
-    out.row(constants === null ? 7 : 10, 10 * 4 + 4 + iccid + imsi + msisdn + tar + sealed + Math.max(0, serial) + fixed);
+    out.row(constants === null ? 8 : 11, 11 * 4 + 4 + iccid + imsi + msisdn + tar + sealed + Math.max(0, serial) + Math.max(0, cert) + fixed);
     if (constants === null) out.int4(x[i + ROW_LINE]!);
     out.bytes(src, at, at += iccid).bytes(src, at, at += imsi).bytes(src, at, at += msisdn).bytes(src, at, at += tar);
     if (constants !== null) out.bytes(constants.tenant).bytes(constants.importId).int4(x[i + ROW_LINE]!).bytes(constants.dataKey);
     holes[r] = out.hole(sealed);
     if (serial < 0) out.null();
-    else out.bytes(src, at, at + serial);
+    else out.bytes(src, at, at += serial);
+    if (cert < 0) out.null();
+    else out.bytes(src, at, at + cert);
   }
   sealer.sealPacked(rows, out.buffer, holes);
   return out.take();

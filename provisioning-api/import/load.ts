@@ -71,8 +71,8 @@ async function moveRows(client: PoolClient, pool: Pool, imp: LockedImport, optio
     for (let first = 0; first < Number(pages); first += slice) {
       // A TID range scan (PostgreSQL 14+) reads just these pages of the staging table.
       const r = await client.query(
-        `INSERT INTO ${target} (iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial)
-         SELECT iccid, imsi, msisdn, tar, $1, $2, line, $3, keysets, attestation_serial FROM ${table}
+        `INSERT INTO ${target} (iccid, imsi, msisdn, tar, tenant_id, import_id, import_line, data_key_id, keysets, attestation_serial, attestation_certificate)
+         SELECT iccid, imsi, msisdn, tar, $1, $2, line, $3, keysets, attestation_serial, attestation_certificate FROM ${table}
          WHERE ctid >= $4::tid AND ctid < $5::tid`,
         [imp.tenantId, imp.id, imp.dataKeyId, `(${first},0)`, `(${first + slice},0)`],
       );

@@ -70,7 +70,7 @@ async function stage(client: PoolClient, options: ReceiveOptions): Promise<Recei
   const table = stagingTable(importId);
   await client.query(`CREATE TABLE ${table} (
     line integer NOT NULL, iccid text COLLATE "C" NOT NULL, imsi text COLLATE "C" NOT NULL, msisdn text COLLATE "C" NOT NULL,
-    tar text NOT NULL, keysets bytea NOT NULL, attestation_serial text)`);
+    tar text NOT NULL, keysets bytea NOT NULL, attestation_serial text, attestation_certificate bytea)`);
   const copy = new CopyIn(client, `COPY ${table} ${copyColumns(false)} FROM STDIN (FORMAT binary)`);
   const out = new BinaryCopyWriter();
   await copy.write(out.header().take());

@@ -46,16 +46,27 @@ export interface StepJob {
 /** OTA counter jump after a "counter low" PoR: the card's counter is ahead of ours by an unknown amount. */
 export const COUNTER_RESYNC_STEP = 65_536;
 
-/** The commands of a step for a batch. */
-async function commandsOf(client: PoolClient, step: StepName, batchId: string): Promise<CommandApdu[]> {
-  if (step === 'keygen') return [generateKeyPairApdu(CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, { replace: true, label: 'chain' })];
+/**
+ * GENERATE KEY PAIR for the chain key. A SIM whose attestation certificate the operator holds
+ * (from the vendor file) is asked to leave it out: the PoR is then 2 SMS instead of 4.
+ */
+const KEYGEN = generateKeyPairApdu(CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, { replace: true, label: 'chain' });
+const KEYGEN_WITHOUT_CERTIFICATE = generateKeyPairApdu(CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, { replace: true, label: 'chain', withoutCertificate: true });
+
+/** The commands of a step for a batch, by whether the SIM's certificate is held. */
+async function commandsOf(client: PoolClient, step: StepName, batchId: string): Promise<(certificateHeld: boolean) => CommandApdu[]> {
+  if (step === 'keygen') {
+    const full = [KEYGEN], short = [KEYGEN_WITHOUT_CERTIFICATE];
+    return (certificateHeld) => (certificateHeld ? short : full);
+  }
   const b = (await client.query<{ chainId: string; registry: string; batchRef: string }>(
     'SELECT chain_id::text AS "chainId", registry, batch_ref AS "batchRef" FROM provisioning_batches WHERE id = $1', [batchId])).rows[0]!;
-  return [storeDataApdu({
+  const commands = [storeDataApdu({
     chainId: BigInt(b.chainId),
     registry: Buffer.from(b.registry.slice(2), 'hex'),
     batchId: Buffer.from(b.batchRef.slice(2), 'hex'),
   })];
+  return () => commands;
 }
 
 /**
@@ -68,18 +79,21 @@ export async function dispatchStep(svc: Services, step: StepName, job: StepJob):
   if (!ota) throw new Error('this worker has no SMSC: provisioning steps need one');
   const spec = STEPS[step];
   const prepared = await withIndexProbes(svc.pool, async (client) => {
-    const items = (await client.query<{ iccid: string }>(
-      `SELECT iccid FROM provisioning_items
-        WHERE batch_id = $1 AND state = $2 AND not_before <= now() + interval '1 second'
-          AND ($3::text IS NULL OR iccid >= $3) AND ($4::text IS NULL OR iccid <= $4)
-          AND ($5::text[] IS NULL OR iccid = ANY($5::text[]))
-        ORDER BY iccid FOR UPDATE`,
+    const held = step === 'keygen'
+      ? 'EXISTS (SELECT 1 FROM sims s WHERE s.iccid = i.iccid AND s.attestation_certificate IS NOT NULL)'
+      : 'false';
+    const items = (await client.query<{ iccid: string; certificateHeld: boolean }>(
+      `SELECT i.iccid, ${held} AS "certificateHeld" FROM provisioning_items i
+        WHERE i.batch_id = $1 AND i.state = $2 AND i.not_before <= now() + interval '1 second'
+          AND ($3::text IS NULL OR i.iccid >= $3) AND ($4::text IS NULL OR i.iccid <= $4)
+          AND ($5::text[] IS NULL OR i.iccid = ANY($5::text[]))
+        ORDER BY i.iccid FOR UPDATE OF i`,
       [job.batchId, spec.waiting, job.from ?? null, job.to ?? null, job.iccids ?? null],
     )).rows;
     if (items.length === 0) return null;
     const commands = await commandsOf(client, step, job.batchId);
     const iccids = items.map((i) => i.iccid);
-    const sent = await ota.prepare(client, iccids.map((iccid) => ({ iccid, commands })));
+    const sent = await ota.prepare(client, items.map((i) => ({ iccid: i.iccid, commands: commands(i.certificateHeld) })));
     await client.query(
       `UPDATE provisioning_items i SET state = $2, ota_message_id = u.m, attempts = attempts + 1, updated_at = now()
          FROM unnest($3::text[], $4::bigint[]) AS u(iccid, m)
@@ -107,6 +121,8 @@ interface Settled {
   imsi: string;
   importId: string;
   tenantId: string;
+  /** The SIM's attestation certificate from the vendor file (key generation only), or null. */
+  certificate: Buffer | null;
 }
 
 export interface CollectResult {
@@ -132,7 +148,8 @@ export async function collectSettled(svc: Services, caCertificates: (importId: s
     const rows = (await client.query<Settled>(
       `SELECT i.batch_id AS "batchId", i.iccid, i.state, i.attempts, m.id::text AS "messageId", m.state AS "messageState",
               m.por_status AS "porStatus", m.por_data AS "porData", m.last_error AS "lastError", m.keyset_index AS "keysetIndex",
-              s.imsi, s.import_id AS "importId", s.tenant_id AS "tenantId"
+              s.imsi, s.import_id AS "importId", s.tenant_id AS "tenantId",
+              CASE WHEN i.state = 'keygen-sent' THEN s.attestation_certificate END AS certificate
          FROM provisioning_items i
          JOIN ota_messages m ON m.id = i.ota_message_id
          JOIN sims s ON s.iccid = i.iccid
@@ -176,7 +193,7 @@ export async function collectSettled(svc: Services, caCertificates: (importId: s
         failed.push({ row, code: 'ATTESTATION_FAILED', reason: 'no vendor CA certificate is configured for the SIM\'s import' });
         continue;
       }
-      const attested = attestGeneratedKey({ iccid: row.iccid, imsi: row.imsi, porData: row.porData!, caCertificate: ca, at: now });
+      const attested = attestGeneratedKey({ iccid: row.iccid, imsi: row.imsi, porData: row.porData!, caCertificate: ca, heldCertificate: row.certificate, at: now });
       if (attested.ok) keyed.push({ row, key: attested.key });
       else failed.push({ row, code: attested.code, reason: attested.reason });
     }

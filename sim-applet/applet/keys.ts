@@ -13,7 +13,7 @@ import type { CardState, KeySlotRecord } from '../card/state.js';
 import { toHex } from '../bytes.js';
 import type { AppletContext } from './context.js';
 import { concat, ok, status, tlv } from './response.js';
-import { CURVE_P1, P1_WITH_ATTESTATION, P2_REPLACE, TAG } from './constants.js';
+import { CURVE_P1, P1_WITH_ATTESTATION, P1_WITHOUT_CERTIFICATE, P2_REPLACE, TAG } from './constants.js';
 
 const MAX_LABEL = 32;
 
@@ -22,12 +22,13 @@ function slotIndex(p2: number, state: Readonly<CardState>): number | undefined {
   return slot >= 1 && slot <= state.keySlots.length ? slot - 1 : undefined;
 }
 
-function keyTemplate(slot: KeySlotRecord, state: Readonly<CardState>, withAttestation: boolean): Uint8Array {
+/** Public key, then (with attestation) its signature and, unless left out, the card certificate, then key info. */
+function keyTemplate(slot: KeySlotRecord, state: Readonly<CardState>, withAttestation: boolean, withCertificate = withAttestation): Uint8Array {
   const info = concat(Uint8Array.of(CURVE_P1[slot.curve]), Buffer.from(slot.label, 'utf8'));
   const parts = [tlv(TAG.PUBLIC_KEY, Buffer.from(slot.publicKey, 'hex'))];
   if (withAttestation) {
     parts.push(tlv(TAG.ATTESTATION_SIGNATURE, Buffer.from(slot.attestation, 'hex')));
-    parts.push(tlv(TAG.CARD_CERTIFICATE, Buffer.from(state.attestation.certificate, 'hex')));
+    if (withCertificate) parts.push(tlv(TAG.CARD_CERTIFICATE, Buffer.from(state.attestation.certificate, 'hex')));
   }
   parts.push(tlv(TAG.KEY_INFO, info));
   return concat(...parts);
@@ -36,7 +37,10 @@ function keyTemplate(slot: KeySlotRecord, state: Readonly<CardState>, withAttest
 export function generateKeyPair(apdu: CommandApdu, ctx: AppletContext): ResponseApdu {
   const state = ctx.memory.state;
   if (state.lifecycle !== 'personalised' && state.lifecycle !== 'operational') return status(SW.CONDITIONS_NOT_SATISFIED);
-  const curve = (Object.keys(CURVE_P1) as Curve[]).find((c) => CURVE_P1[c] === apdu.p1);
+  // P1: b8 leaves the card certificate out; the other bits are the curve (any other value: 6A86).
+  const withoutCertificate = (apdu.p1 & P1_WITHOUT_CERTIFICATE) !== 0;
+  const curveP1 = apdu.p1 & ~P1_WITHOUT_CERTIFICATE;
+  const curve = (Object.keys(CURVE_P1) as Curve[]).find((c) => CURVE_P1[c] === curveP1);
   const index = slotIndex(apdu.p2, state);
   if (!curve || index === undefined) return status(SW.INCORRECT_P1P2);
   if (apdu.data.length > MAX_LABEL) return status(SW.WRONG_LENGTH);
@@ -59,7 +63,7 @@ export function generateKeyPair(apdu: CommandApdu, ctx: AppletContext): Response
     checkpoint('key-written');
     if (draft.lifecycle === 'personalised') draft.lifecycle = 'operational';
   });
-  return ok(keyTemplate(record, ctx.memory.state, true));
+  return ok(keyTemplate(record, ctx.memory.state, true, !withoutCertificate));
 }
 
 export function readPublicKey(apdu: CommandApdu, state: Readonly<CardState>): ResponseApdu {

@@ -4,11 +4,34 @@
  * issued by the vendor's CA. When the applet generates a key pair it signs
  * (ICCID, curve, slot, public key) with that attestation key; the backend checks the
  * signature against the card certificate and the certificate against the vendor CA.
+ *
+ * The simulated card factory's key scheme (deriveCardAttestationKey): the vendor file may
+ * carry each card's certificate (column ATTESTATION_CERT), so the operator can keep it and
+ * ask the card to leave it out of GENERATE KEY PAIR's answer. The factory that writes the
+ * file and the card the fleet simulator personalises from it later must then hold the same
+ * attestation key, without a private key travelling between them: the card's key is
+ * diversified from the vendor CA's key and the ICCID, as card factories diversify OTA keys
+ * from a master key and the ICCID:
+ *
+ *   okm    = HKDF-SHA256(IKM = CA private scalar (32 bytes), salt = "simchain-card-attestation-v1",
+ *                        info = ICCID (ASCII digits), L = 48)
+ *   key    = (okm mod (n - 1)) + 1, big-endian, as p256.utils.randomSecretKey does with 48
+ *            random bytes (FIPS 186-5 A.2.1: uniform to within 2^-128, never zero)
+ *   serial = HKDF-SHA256(same IKM and salt, info = "serial:" ‖ ICCID, L = 8), top bit cleared
+ *            and the low bit of the first byte set (positive, never zero)
+ *
+ * The certificate (issueDerivedCardCertificate) is then issued as issueCardAttestation issues
+ * any card certificate: subject CN = ICCID, notBefore = issue time, notAfter 20 years later,
+ * RFC 6979 signature by the CA, so it is reproducible from (CA, ICCID, time). The ICCIDs are
+ * digits and "serial:" is not, so the two HKDF outputs never share an info string. This is
+ * the simulation's scheme only: a real vendor generates the key inside the card (it never
+ * leaves it) and writes the certificate it issued for it to its output file.
  */
-import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
+import { createPrivateKey, hkdfSync, sign, X509Certificate } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { fail } from '../errors.js';
-import { derToPem, issueCertificate, pemToDer } from './x509.js';
+import { derToPem, issueCertificate, pemToDer, type DistinguishedName } from './x509.js';
+import { p256PublicKey } from './public-key.js';
 
 export type Random = (length: number) => Uint8Array;
 
@@ -97,10 +120,58 @@ function addYears(date: Date, years: number): Date {
   return d;
 }
 
-function serialFrom(random: Random): Uint8Array {
-  const s = random(8);
-  s[0] = (s[0]! & 0x7f) | 0x01; // positive and never all-zero (RFC 5280 §4.1.2.2)
+/** 8 bytes made a certificate serial: positive and never all-zero (RFC 5280 §4.1.2.2). */
+function positiveSerial(s: Uint8Array): Uint8Array {
+  s[0] = (s[0]! & 0x7f) | 0x01;
   return s;
+}
+
+function serialFrom(random: Random): Uint8Array {
+  return positiveSerial(random(8));
+}
+
+/** Serial bytes as lower-case hex without leading zero bytes: how OpenSSL and readCardCertificate print it. */
+function serialHex(serial: Uint8Array): string {
+  let s = 0;
+  while (s < serial.length - 1 && serial[s] === 0) s++;
+  return Buffer.from(serial.subarray(s)).toString('hex');
+}
+
+const CARD_KEY_SALT = Buffer.from('simchain-card-attestation-v1', 'ascii');
+
+function cardHkdf(ca: VendorCa, info: string, length: number): Uint8Array {
+  if (!(ca?.privateKey instanceof Uint8Array) || ca.privateKey.length !== 32) {
+    fail('INVALID_ARGUMENT', 'the vendor CA private key is a 32-byte P-256 scalar', { field: 'vendorCa.privateKey' });
+  }
+  return new Uint8Array(hkdfSync('sha256', ca.privateKey, CARD_KEY_SALT, Buffer.from(info, 'ascii'), length));
+}
+
+function checkIccidText(iccid: string): void {
+  if (typeof iccid !== 'string' || !/^[0-9]{1,22}$/.test(iccid)) {
+    fail('INVALID_ARGUMENT', 'the ICCID must be 1..22 ASCII digits', { field: 'iccid' });
+  }
+}
+
+/**
+ * The card's attestation private key, diversified from the vendor CA's key and the ICCID
+ * (the simulated card factory's scheme, see the top of this file): HKDF-SHA256 with the CA
+ * scalar as IKM, salt "simchain-card-attestation-v1", info = the ICCID's ASCII, 48 bytes
+ * reduced to [1, n) as FIPS 186-5 A.2.1. Deterministic; another ICCID or CA, an unrelated key.
+ */
+export function deriveCardAttestationKey(ca: VendorCa, iccid: string): Uint8Array {
+  checkIccidText(iccid);
+  const okm = cardHkdf(ca, iccid, 48);
+  try {
+    return p256.utils.randomSecretKey(okm);
+  } finally {
+    okm.fill(0);
+  }
+}
+
+/** The derived certificate's serial: 8 bytes of the same HKDF, info "serial:" ‖ ICCID. */
+function deriveCardSerial(ca: VendorCa, iccid: string): Uint8Array {
+  checkIccidText(iccid);
+  return positiveSerial(cardHkdf(ca, `serial:${iccid}`, 8));
 }
 
 export function createVendorCa(options: { random: Random; now: Date; name?: string }): VendorCa {
@@ -112,7 +183,7 @@ export function createVendorCa(options: { random: Random; now: Date; name?: stri
     subject: dn,
     notBefore: options.now,
     notAfter: addYears(options.now, 30),
-    subjectPublicKey: p256.getPublicKey(privateKey, false),
+    subjectPublicKey: p256PublicKey(privateKey),
     isCa: true,
     issuerPrivateKey: privateKey,
   });
@@ -139,7 +210,7 @@ export function loadVendorCa(pem: { key: string; certificate: string }): VendorC
     fail('MALFORMED', 'vendor CA certificate does not parse', { field: 'vendorCa.certificate' });
   }
   const jwk = cert.publicKey.export({ format: 'jwk' });
-  const expected = p256.getPublicKey(privateKey, false);
+  const expected = p256PublicKey(privateKey);
   const actual = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
   if (!actual.equals(expected)) fail('INVALID_ARGUMENT', 'vendor CA key does not match its certificate', { field: 'vendorCa' });
   return { privateKey, certificate };
@@ -147,7 +218,7 @@ export function loadVendorCa(pem: { key: string; certificate: string }): VendorC
 
 export function vendorCaToPem(ca: VendorCa): { key: string; certificate: string } {
   // PKCS#8 through node:crypto's JWK import, so the PEM is what OpenSSL writes.
-  const pub = p256.getPublicKey(ca.privateKey, false);
+  const pub = p256PublicKey(ca.privateKey);
   const key = createPrivateKey({
     key: {
       kty: 'EC',
@@ -161,22 +232,134 @@ export function vendorCaToPem(ca: VendorCa): { key: string; certificate: string 
   return { key: key.export({ format: 'pem', type: 'pkcs8' }).toString(), certificate: derToPem(ca.certificate) };
 }
 
-/** The card's attestation key and its certificate (subject CN = ICCID), issued by the vendor CA at personalisation. */
-export function issueCardAttestation(options: { iccid: string; ca: VendorCa; random: Random; now: Date }): CardAttestationIdentity {
-  const caCert = new X509Certificate(options.ca.certificate);
-  const caCn = /CN=([^\n]+)/.exec(caCert.subject)?.[1] ?? 'simchain Vendor CA';
-  const caO = /O=([^\n]+)/.exec(caCert.subject)?.[1];
-  const privateKey = secretKey(options.random);
-  const serial = serialFrom(options.random);
+export interface CardAttestationOptions {
+  iccid: string;
+  ca: VendorCa;
+  /** Issue time: the certificate's notBefore (notAfter is 20 years later). */
+  now: Date;
+  /** The card's attestation key (32-byte P-256 scalar); drawn from `random` when absent. */
+  privateKey?: Uint8Array;
+  /** The certificate serial (1..20 bytes, not zero); 8 bytes drawn from `random` when absent. */
+  serial?: Uint8Array;
+  /** Needed unless both privateKey and serial are given. */
+  random?: Random;
+  /**
+   * Sign with OpenSSL (about 90 µs, random nonce) instead of @noble/curves' RFC 6979 (about
+   * 550 µs here): for a factory issuing a vendor file's worth, where the certificate is issued
+   * once and need not be reproducible.
+   */
+  fastSignature?: boolean;
+}
+
+/**
+ * The card's attestation key and its certificate (subject CN = ICCID), issued by the vendor CA
+ * at personalisation. Key and serial are random unless given; given both, the result depends
+ * only on the options (the CA signs with RFC 6979).
+ */
+export function issueCardAttestation(options: CardAttestationOptions): CardAttestationIdentity {
+  const draw = (what: string): Random =>
+    options.random ?? fail('INVALID_ARGUMENT', `a random source is needed when no ${what} is given`, { field: 'random' });
+  let privateKey: Uint8Array;
+  if (options.privateKey === undefined) {
+    privateKey = secretKey(draw('private key'));
+  } else {
+    privateKey = options.privateKey;
+    if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32) {
+      fail('INVALID_ARGUMENT', 'a P-256 attestation key is 32 bytes', { field: 'privateKey' });
+    }
+  }
+  const serial = options.serial ?? serialFrom(draw('serial'));
+  if (!(serial instanceof Uint8Array) || serial.every((b) => b === 0)) {
+    fail('INVALID_ARGUMENT', 'a certificate serial is positive (RFC 5280 §4.1.2.2)', { field: 'serial' });
+  }
   const certificate = issueCertificate({
     serial,
-    issuer: caO ? { commonName: caCn, organizationName: caO } : { commonName: caCn },
+    issuer: issuerName(options.ca),
     subject: { commonName: options.iccid },
     notBefore: options.now,
     notAfter: addYears(options.now, 20),
-    subjectPublicKey: p256.getPublicKey(privateKey, false),
+    subjectPublicKey: p256PublicKey(privateKey),
     isCa: false,
     issuerPrivateKey: options.ca.privateKey,
+    ...(options.fastSignature ? { sign: (tbs: Uint8Array) => signAttestation(options.ca.privateKey, tbs, options.ca.certificate) } : {}),
   });
-  return { privateKey, certificate, serial: Buffer.from(serial).toString('hex') };
+  return { privateKey, certificate, serial: serialHex(serial) };
+}
+
+/** The CA's subject as card certificates name their issuer; read once per CA certificate. */
+const issuerNames = new WeakMap<Uint8Array, DistinguishedName>();
+function issuerName(ca: VendorCa): DistinguishedName {
+  let dn = issuerNames.get(ca.certificate);
+  if (!dn) {
+    const subject = new X509Certificate(ca.certificate).subject;
+    const cn = /CN=([^\n]+)/.exec(subject)?.[1] ?? 'simchain Vendor CA';
+    const o = /O=([^\n]+)/.exec(subject)?.[1];
+    dn = o ? { commonName: cn, organizationName: o } : { commonName: cn };
+    issuerNames.set(ca.certificate, dn);
+  }
+  return dn;
+}
+
+/**
+ * The card factory's issue for the derived key (deriveCardAttestationKey): the certificate the
+ * vendor file carries for the card. Deterministic: the same CA, ICCID, time (and serial, when
+ * given; otherwise derived from the CA key and ICCID) give the same DER, unless
+ * `fastSignature` (OpenSSL's random nonce) is asked for.
+ */
+export function issueDerivedCardCertificate(options: { iccid: string; ca: VendorCa; now: Date; serial?: Uint8Array; fastSignature?: boolean }): CardAttestationIdentity {
+  return issueCardAttestation({
+    iccid: options.iccid,
+    ca: options.ca,
+    now: options.now,
+    fastSignature: options.fastSignature ?? false,
+    privateKey: deriveCardAttestationKey(options.ca, options.iccid),
+    serial: options.serial ?? deriveCardSerial(options.ca, options.iccid),
+  });
+}
+
+/**
+ * The card's attestation identity when the vendor file brings its certificate: the key is
+ * derived (deriveCardAttestationKey) and the certificate must be for it, name the ICCID as a
+ * subject CN and be issued by the vendor CA; otherwise INVALID_ARGUMENT naming `field`
+ * (MALFORMED when it is not an X.509 certificate). The serial is the certificate's. Parsed
+ * with node:crypto's X509Certificate (about 100 µs: once per card, at personalisation).
+ */
+export function cardAttestationFromCertificate(options: {
+  iccid: string;
+  ca: VendorCa;
+  certificate: Uint8Array;
+  /** The field named in errors. Default 'attestationCertificate'. */
+  field?: string;
+}): CardAttestationIdentity {
+  const field = options.field ?? 'attestationCertificate';
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(options.certificate);
+  } catch {
+    fail('MALFORMED', `${field} is not a DER X.509 certificate`, { field });
+  }
+  const privateKey = deriveCardAttestationKey(options.ca, options.iccid);
+  const expected = p256PublicKey(privateKey);
+  const key = cert.publicKey;
+  let actual = Buffer.alloc(0);
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    const jwk = key.export({ format: 'jwk' });
+    actual = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+  }
+  if (!actual.equals(expected)) {
+    privateKey.fill(0);
+    fail('INVALID_ARGUMENT', `${field} is not for this card's attestation key (derived from the vendor CA and ICCID)`, { field, reason: 'KEY_MISMATCH' });
+  }
+  const commonNames = cert.subject.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
+  if (!commonNames.includes(options.iccid)) {
+    privateKey.fill(0);
+    fail('INVALID_ARGUMENT', `${field} is not issued to ICCID ${options.iccid}`, { field, reason: 'SUBJECT_MISMATCH', subject: cert.subject });
+  }
+  const caCert = new X509Certificate(options.ca.certificate);
+  if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
+    privateKey.fill(0);
+    fail('INVALID_ARGUMENT', `${field} is not issued by the vendor CA`, { field, reason: 'NOT_ISSUED_BY_CA' });
+  }
+  const serial = cert.serialNumber.toLowerCase().replace(/^(00)+(?=..)/, '');
+  return { privateKey, certificate: Uint8Array.from(options.certificate), serial };
 }

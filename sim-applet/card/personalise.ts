@@ -3,11 +3,17 @@
  * file: identities (ICCID, IMSI, MSISDN), the OTA keysets, the simchain applet's TAR, and
  * the attestation key with its certificate from the vendor CA. The result is the card's
  * whole persistent state, every slot allocated, lifecycle `personalised`.
+ *
+ * Attestation: when the row carries the card's certificate (the vendor file's ATTESTATION_CERT
+ * column), the card's key is the one the simulated factory derived from the vendor CA's key
+ * and the ICCID (deriveCardAttestationKey, card/attestation.ts) and the card keeps that very
+ * certificate, which must be for that key, name the ICCID and come from the CA. Without it the
+ * key is random and a certificate is issued now, as before.
  */
 import { fail } from '../errors.js';
 import { fromHex, toHex } from '../bytes.js';
 import { createOtaKey, OTA_ALGORITHMS, type OtaAlgorithm } from '../protocol/ota/index.js';
-import { issueCardAttestation, type Random, type VendorCa } from './attestation.js';
+import { cardAttestationFromCertificate, issueCardAttestation, type Random, type VendorCa } from './attestation.js';
 import {
   CARD_FORMAT,
   KEY_SLOT_COUNT,
@@ -38,6 +44,36 @@ export interface InventoryRow {
   msisdn: string;
   tar: string;
   keysets: InventoryKeyset[];
+  /**
+   * The card's DER attestation certificate, when the vendor file carries it: base64 in JSON
+   * (`simchain card new`), bytes from the inventory reader; always bytes once checked.
+   */
+  attestationCertificate?: Uint8Array | string;
+}
+
+/** A row as checkInventoryRow returns it: the certificate, if any, decoded. */
+export interface CheckedInventoryRow extends InventoryRow {
+  attestationCertificate?: Uint8Array;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The attestation certificate field: DER bytes, or their base64 (whitespace allowed, as in wrapped text). */
+function certificateBytes(value: unknown): Uint8Array | undefined {
+  const field = 'attestationCertificate';
+  if (value === undefined || value === null) return undefined;
+  let der: Uint8Array;
+  if (value instanceof Uint8Array) {
+    der = Uint8Array.from(value);
+  } else if (typeof value === 'string') {
+    const text = value.replace(/\s+/g, '');
+    if (!BASE64.test(text)) fail('INVALID_ARGUMENT', `${field} must be the DER certificate in base64`, { field });
+    der = Uint8Array.from(Buffer.from(text, 'base64'));
+  } else {
+    fail('INVALID_ARGUMENT', `${field} must be a base64 string or bytes`, { field });
+  }
+  if (der.length === 0) fail('INVALID_ARGUMENT', `${field} is empty`, { field });
+  return der;
 }
 
 /** Apply one of the inventory's identifier checks; its problem becomes a typed error naming the field. */
@@ -66,8 +102,12 @@ function keyRecord(alg: OtaAlgorithm, hex: unknown, name: string): OtaKeyRecord 
   return { algorithm: alg, key: toHex(bytes) };
 }
 
-/** Check a row and normalise it (lower-case hex); typed errors name the field at fault. */
-export function checkInventoryRow(row: unknown): InventoryRow {
+/**
+ * Check a row and normalise it (lower-case hex, the attestation certificate as bytes); typed
+ * errors name the field at fault. Whether the certificate fits the card needs the vendor CA:
+ * personaliseCard checks that.
+ */
+export function checkInventoryRow(row: unknown): CheckedInventoryRow {
   if (row === null || typeof row !== 'object') fail('INVALID_ARGUMENT', 'an inventory row is a JSON object', { field: 'row' });
   const r = row as Record<string, unknown>;
   const iccid = identifier(r.iccid, 'iccid', checkIccid);
@@ -101,13 +141,14 @@ export function checkInventoryRow(row: unknown): InventoryRow {
       kik: keyRecord(kikAlg, ks.kik, `${at}.kik`).key,
     };
   });
-  return { iccid, imsi, msisdn, tar, keysets };
+  const attestationCertificate = certificateBytes(r.attestationCertificate);
+  return attestationCertificate ? { iccid, imsi, msisdn, tar, keysets, attestationCertificate } : { iccid, imsi, msisdn, tar, keysets };
 }
 
 export interface PersonaliseOptions {
   vendorCa: VendorCa;
   random: Random;
-  /** Personalisation time: the attestation certificate's notBefore. */
+  /** Personalisation time: the attestation certificate's notBefore (when the row brings none). */
   now: Date;
 }
 
@@ -123,7 +164,9 @@ export function personaliseCard(row: unknown, options: PersonaliseOptions): Card
       counter: 0,
     };
   }
-  const attestation = issueCardAttestation({ iccid: r.iccid, ca: options.vendorCa, random: options.random, now: options.now });
+  const attestation = r.attestationCertificate
+    ? cardAttestationFromCertificate({ iccid: r.iccid, ca: options.vendorCa, certificate: r.attestationCertificate })
+    : issueCardAttestation({ iccid: r.iccid, ca: options.vendorCa, random: options.random, now: options.now });
   return {
     format: CARD_FORMAT,
     iccid: r.iccid,

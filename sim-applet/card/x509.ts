@@ -42,6 +42,8 @@ export interface CertificateRequest {
   isCa: boolean;
   /** The issuer's P-256 private scalar (32 bytes). */
   issuerPrivateKey: Uint8Array;
+  /** The DER ECDSA-with-SHA256 signature over the TBSCertificate; default @noble/curves (RFC 6979, reproducible). */
+  sign?: (tbs: Uint8Array) => Uint8Array;
 }
 
 const bin = (bytes: Uint8Array): string => forge.util.binary.raw.encode(bytes);
@@ -122,7 +124,7 @@ export function issueCertificate(req: CertificateRequest): Uint8Array {
     ]),
   ]);
   const tbsDer = unbin(asn1.toDer(tbs).getBytes());
-  const signature = p256.sign(tbsDer, req.issuerPrivateKey, { format: 'der' });
+  const signature = req.sign ? req.sign(tbsDer) : p256.sign(tbsDer, req.issuerPrivateKey, { format: 'der' });
   const cert = seq([tbs, seq([oid(OID.ecdsaWithSHA256)]), asn1.create(C.UNIVERSAL, T.BITSTRING, false, '\x00' + bin(signature))]);
   return unbin(asn1.toDer(cert).getBytes());
 }

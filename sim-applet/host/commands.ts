@@ -9,7 +9,7 @@ import { fail } from '../errors.js';
 import { CURVE_IDS, type Curve } from '../card/attestation.js';
 import type { OtaAlgorithm, OtaKey } from '../protocol/ota/index.js';
 import { encodeKeyBlock, PUT_KEY_P2 } from '../applet/put-key.js';
-import { CLA_PROPRIETARY, CURVE_P1, DATA_TAG, INS, P1_WITH_ATTESTATION, P2_REPLACE, SIGN_LAYOUT } from '../applet/constants.js';
+import { CLA_PROPRIETARY, CURVE_P1, DATA_TAG, INS, P1_WITH_ATTESTATION, P1_WITHOUT_CERTIFICATE, P2_REPLACE, SIGN_LAYOUT } from '../applet/constants.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -38,8 +38,18 @@ function u256(value: bigint | number, field: string): Uint8Array {
 
 export const getStatusApdu = (): CommandApdu => apdu(INS.GET_STATUS, 0, 0, EMPTY, 256);
 
-export function generateKeyPairApdu(curve: Curve, slot: number, options: { replace?: boolean; label?: string } = {}): CommandApdu {
-  return apdu(INS.GENERATE_KEY_PAIR, CURVE_P1[curve], slot | (options.replace ? P2_REPLACE : 0), Buffer.from(options.label ?? '', 'utf8'), 256);
+export interface GenerateKeyPairOptions {
+  /** Replace a key already in the slot (P2 b8); otherwise the card refuses with 6A89. */
+  replace?: boolean;
+  /** Up to 32 bytes of UTF-8. */
+  label?: string;
+  /** Leave the card certificate out of the answer (P1 b8), for an operator that holds it already. */
+  withoutCertificate?: boolean;
+}
+
+export function generateKeyPairApdu(curve: Curve, slot: number, options: GenerateKeyPairOptions = {}): CommandApdu {
+  const p1 = CURVE_P1[curve] | (options.withoutCertificate ? P1_WITHOUT_CERTIFICATE : 0);
+  return apdu(INS.GENERATE_KEY_PAIR, p1, slot | (options.replace ? P2_REPLACE : 0), Buffer.from(options.label ?? '', 'utf8'), 256);
 }
 
 export const readPublicKeyApdu = (slot: number, withAttestation = false): CommandApdu =>

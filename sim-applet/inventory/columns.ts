@@ -10,11 +10,13 @@
  * | `KICn_ALG`, `KIDn_ALG` | keyset n's algorithms: des, 3des2, 3des3, aes (required per keyset: a column, or an out-file header default `KICn_ALG:`/`KIC_ALG:`) |
  * | `KIKn_ALG` | keyset n's KIk algorithm (optional; default: the KIc algorithm, as the card model has it) |
  * | `ATTESTATION_SN` | serial of the card's attestation certificate, hex (optional) |
+ * | `ATTESTATION_CERT` | the card's attestation certificate: X.509 DER as standard base64 (RFC 4648 §4, padded, no line breaks), 64 to 2048 bytes, as GSMA SGP.02's EIS carries eUICC certificates; empty: none for that row (optional; ./certificate-der.ts) |
  * | `KI`, `OPC`, `OP` | network authentication secrets: accepted in the file, dropped unread, never stored |
  * | `PIN1`, `PUK1`, `PIN2`, `PUK2`, `ADM1`..`ADM4` | card holder and administrative codes: dropped unread, never stored |
  * | `ACC` | access control class: ignored |
  *
- * Key lengths must fit their algorithms. Any other column is refused.
+ * Key lengths must fit their algorithms. Any other column is refused. Every value is free of
+ * commas and spaces (base64 included), so the same names serve both forms.
  */
 import { isKeyAlgorithm, type KeyAlgorithm } from './key-algorithms.js';
 import type { InventoryProblem } from './errors.js';
@@ -51,6 +53,8 @@ export interface ColumnLayout {
   msisdn: number;
   tar: Source<string>;
   attestationSerial: number | null;
+  /** Column of ATTESTATION_CERT, or null when the file has none. */
+  attestationCertificate: number | null;
   keysets: readonly KeysetLayout[];
   /** Secret columns present in the file and dropped. */
   dropped: readonly string[];
@@ -92,7 +96,7 @@ export function buildLayout(
     const key = KEY_COLUMN.exec(name) ?? ALG_COLUMN.exec(name);
     if (key) keyIndexes.add(Number(key[2]));
     else if (DROPPED_SECRET_COLUMNS.includes(name)) dropped.push(name);
-    else if (!['ICCID', 'IMSI', 'MSISDN', 'TAR', 'ATTESTATION_SN', ...IGNORED_COLUMNS].includes(name)) {
+    else if (!['ICCID', 'IMSI', 'MSISDN', 'TAR', 'ATTESTATION_SN', 'ATTESTATION_CERT', ...IGNORED_COLUMNS].includes(name)) {
       problems.push({ line, column: name, code: 'UNKNOWN_COLUMN', message: `column ${name} is not part of the vendor file format` });
     }
   });
@@ -153,6 +157,7 @@ export function buildLayout(
     msisdn,
     tar,
     attestationSerial: position.get('ATTESTATION_SN') ?? null,
+    attestationCertificate: position.get('ATTESTATION_CERT') ?? null,
     keysets,
     dropped,
   };

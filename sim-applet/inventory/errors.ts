@@ -27,6 +27,12 @@ export const INVENTORY_ERROR_CODES = [
   'MSISDN_FORMAT',
   'TAR_FORMAT',
   'CERT_SERIAL_FORMAT',
+  /** ATTESTATION_CERT that is not canonical base64 (RFC 4648: alphabet, length a multiple of 4, '=' only as final padding). */
+  'CERT_BASE64',
+  /** ATTESTATION_CERT whose decoded certificate is not 64 to 2048 bytes. */
+  'CERT_SIZE',
+  /** ATTESTATION_CERT that is not one DER SEQUENCE (its length covering exactly the rest) whose first element is a SEQUENCE. */
+  'CERT_DER',
   /** A key that is not hex. */
   'KEY_FORMAT',
   /** A key whose length does not fit its algorithm (des 8, 3des2 16, 3des3 24, aes 16/24/32 bytes). */

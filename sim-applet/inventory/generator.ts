@@ -3,7 +3,10 @@
  * card factory's view. Luhn-valid ICCIDs, unique IMSIs and MSISDNs from consecutive serial
  * numbers (as a vendor batch is), random keys from the injected random source. It yields
  * lines (without terminators) one at a time, so a million-card file never sits in memory.
+ * Attestation certificates, when wanted, come from an injected issuer: this module holds no
+ * cryptography.
  */
+import { encodeCertificateBase64 } from './certificate-der.js';
 import { luhnCheckDigit } from './luhn.js';
 import { KEY_LENGTHS, type KeyAlgorithm } from './key-algorithms.js';
 
@@ -35,6 +38,14 @@ export interface VendorFileOptions {
   networkSecrets?: boolean;
   /** Add an ATTESTATION_SN column. */
   attestationSerial?: boolean;
+  /**
+   * The card factory's issuer: when given, an ATTESTATION_CERT column holds the base64 of
+   * what it returns for each card (its ICCID, and its serial number `firstSerial + i`), the
+   * card's X.509 DER certificate. Called once per card as its line is made. An empty array
+   * leaves that row's field empty (no certificate): CSV only, as an out file's
+   * whitespace-separated line cannot hold an empty field (the generator throws then).
+   */
+  certificate?: (iccid: string, serial: number) => Uint8Array;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').toUpperCase());
@@ -65,6 +76,8 @@ export function* generateVendorFile(options: VendorFileOptions): Generator<strin
     for (const ks of keysets) columns.push(`KIC${ks.index}_ALG`, `KID${ks.index}_ALG`);
   }
   if (options.attestationSerial) columns.push('ATTESTATION_SN');
+  const certificate = options.certificate;
+  if (certificate) columns.push('ATTESTATION_CERT');
 
   if (options.format === 'csv') {
     yield columns.join(',');
@@ -92,8 +105,9 @@ export function* generateVendorFile(options: VendorFileOptions): Generator<strin
   const sep = options.format === 'csv' ? ',' : ' ';
   for (let i = 0; i < options.count; i++) {
     const serial = first + i;
+    const iccid = iccidForSerial(serial, options.iccidPrefix);
     const fields = [
-      iccidForSerial(serial, options.iccidPrefix),
+      iccid,
       imsiPrefix + String(serial).padStart(15 - imsiPrefix.length, '0'),
       '+' + msisdnPrefix + String(serial).padStart(8, '0'),
     ];
@@ -110,6 +124,11 @@ export function* generateVendorFile(options: VendorFileOptions): Generator<strin
       for (const ks of keysets) fields.push(ks.kicAlg, ks.kidAlg);
     }
     if (options.attestationSerial) fields.push((serial + 1).toString(16).padStart(16, '0').toUpperCase());
+    if (certificate) {
+      const der = certificate(iccid, serial);
+      if (der.length === 0 && options.format === 'out') throw new TypeError('an out file cannot leave a card without its certificate: its fields are whitespace-separated');
+      fields.push(encodeCertificateBase64(der));
+    }
     yield fields.join(sep);
   }
 }

@@ -10,5 +10,6 @@ export { DROPPED_SECRET_COLUMNS, IGNORED_COLUMNS, type ColumnLayout } from './co
 export * from './csv-line.js';
 export * from './vendor-file.js';
 export * from './packed-rows.js';
+export * from './certificate-der.js';
 export * from './keyset-plaintext.js';
 export * from './generator.js';

@@ -6,16 +6,18 @@
  * row cost the importer about 5 µs of CPU and most of its garbage (profiled, README
  * benchmark `sim-import`). Here a clean CSV data line is checked byte by byte, in one pass,
  * and what the import needs is written straight into one buffer: the ICCID, IMSI, MSISDN
- * (E.164 with '+'), TAR and attestation serial as ASCII (hex lower case), and the keysets'
- * plaintext for sealing (./keyset-plaintext.ts).
+ * (E.164 with '+'), TAR and attestation serial as ASCII (hex lower case), the attestation
+ * certificate's DER bytes (decoded from the line's base64, ./certificate-der.ts), and the
+ * keysets' plaintext for sealing (./keyset-plaintext.ts).
  *
  * The fast path takes only lines it can judge with certainty: no quote anywhere, every field
- * it reads made of exactly what that field allows (digits, hex, an algorithm's name), the
+ * it reads made of exactly what that field allows (digits, hex, base64, an algorithm's name), the
  * columns it does not read (dropped secrets) as they come. Anything else (a quoted or padded
  * field, an invalid value) goes to the reader's general path (./vendor-file.ts), which
  * accepts what the specification accepts and names each problem; its valid rows are packed
  * the same way. The tests check that both paths give the same rows for the same lines.
  */
+import { decodeCertificateBase64Into } from './certificate-der.js';
 import type { ColumnLayout, Source } from './columns.js';
 import { KEY_ALGORITHMS, KEY_LENGTHS, type KeyAlgorithm } from './key-algorithms.js';
 import { encodedKeysetsLength, encodeKeysetsInto, HEX_NIBBLE, keyAlgorithmCode } from './keyset-plaintext.js';
@@ -23,10 +25,11 @@ import type { InventoryRow } from './vendor-file.js';
 
 /**
  * Per row, in `index` at row * ROW_FIELDS: line number, start of the row's bytes, then the
- * lengths of its ICCID, IMSI, MSISDN, TAR, attestation serial (-1: none) and keyset
- * plaintext, which follow each other in `bytes` in that order.
+ * lengths of its ICCID, IMSI, MSISDN, TAR, attestation serial (-1: none), attestation
+ * certificate DER (-1: none) and keyset plaintext, which follow each other in `bytes` in
+ * that order (a -1 field takes no bytes).
  */
-export const ROW_FIELDS = 8;
+export const ROW_FIELDS = 9;
 export const ROW_LINE = 0;
 export const ROW_START = 1;
 export const ROW_ICCID = 2;
@@ -34,7 +37,8 @@ export const ROW_IMSI = 3;
 export const ROW_MSISDN = 4;
 export const ROW_TAR = 5;
 export const ROW_SERIAL = 6;
-export const ROW_PLAIN = 7;
+export const ROW_CERT = 7;
+export const ROW_PLAIN = 8;
 
 /** A batch of valid rows, reused from batch to batch (`clear`). */
 export class PackedRows {
@@ -67,26 +71,31 @@ export class PackedRows {
   }
 
   /** Record the row whose bytes were written from `start` to `used`. */
-  commit(line: number, start: number, iccid: number, imsi: number, msisdn: number, tar: number, serial: number, plain: number): void {
+  commit(line: number, start: number, iccid: number, imsi: number, msisdn: number, tar: number, serial: number, cert: number, plain: number): void {
     const i = this.count * ROW_FIELDS;
     const x = this.index;
-    x[i] = line; x[i + 1] = start; x[i + 2] = iccid; x[i + 3] = imsi; x[i + 4] = msisdn; x[i + 5] = tar; x[i + 6] = serial; x[i + 7] = plain;
+    x[i] = line; x[i + 1] = start; x[i + 2] = iccid; x[i + 3] = imsi; x[i + 4] = msisdn; x[i + 5] = tar; x[i + 6] = serial; x[i + 7] = cert; x[i + 8] = plain;
     this.count++;
   }
 
   /** A valid row from the reader's general path (its strings are ASCII: digits, '+', hex). */
   append(row: InventoryRow, line: number): void {
     const serial = row.attestationSerial;
+    const cert = row.attestationCertificate;
     const plain = encodedKeysetsLength(row.keysets);
-    this.reserve(row.iccid.length + row.imsi.length + row.msisdn.length + row.tar.length + (serial?.length ?? 0) + plain);
+    this.reserve(row.iccid.length + row.imsi.length + row.msisdn.length + row.tar.length + (serial?.length ?? 0) + (cert?.length ?? 0) + plain);
     const start = this.used;
     let at = this.ascii(row.iccid, start);
     at = this.ascii(row.imsi, at);
     at = this.ascii(row.msisdn, at);
     at = this.ascii(row.tar, at);
     if (serial !== undefined) at = this.ascii(serial, at);
+    if (cert !== undefined) {
+      this.bytes.set(cert, at);
+      at += cert.length;
+    }
     this.used = encodeKeysetsInto(row.keysets, this.bytes, at);
-    this.commit(line, start, row.iccid.length, row.imsi.length, row.msisdn.length, row.tar.length, serial?.length ?? -1, plain);
+    this.commit(line, start, row.iccid.length, row.imsi.length, row.msisdn.length, row.tar.length, serial?.length ?? -1, cert?.length ?? -1, plain);
   }
 
   /** Row r's field as a string (for reports and tests; the import itself copies bytes). */
@@ -101,11 +110,21 @@ export class PackedRows {
     return s;
   }
 
+  /** Row r's attestation certificate (DER), a copy; null when the row has none. */
+  certificate(r: number): Uint8Array | null {
+    const i = r * ROW_FIELDS;
+    const x = this.index;
+    const n = x[i + ROW_CERT]!;
+    if (n < 0) return null;
+    const at = x[i + ROW_START]! + x[i + ROW_ICCID]! + x[i + ROW_IMSI]! + x[i + ROW_MSISDN]! + x[i + ROW_TAR]! + Math.max(0, x[i + ROW_SERIAL]!);
+    return this.bytes.slice(at, at + n);
+  }
+
   /** Offset of row r's keyset plaintext in `bytes`. */
   plainStart(r: number): number {
     const i = r * ROW_FIELDS;
     const x = this.index;
-    return x[i + ROW_START]! + x[i + ROW_ICCID]! + x[i + ROW_IMSI]! + x[i + ROW_MSISDN]! + x[i + ROW_TAR]! + Math.max(0, x[i + ROW_SERIAL]!);
+    return x[i + ROW_START]! + x[i + ROW_ICCID]! + x[i + ROW_IMSI]! + x[i + ROW_MSISDN]! + x[i + ROW_TAR]! + Math.max(0, x[i + ROW_SERIAL]!) + Math.max(0, x[i + ROW_CERT]!);
   }
 
   private ascii(s: string, at: number): number {
@@ -162,6 +181,7 @@ export class CsvRowDecoder {
   readonly #tarColumn: number;
   readonly #tarFixed: Uint8Array;
   readonly #serial: number;
+  readonly #cert: number;
   readonly #keysets: FastKeyset[];
   readonly #starts: Int32Array;
   readonly #ends: Int32Array;
@@ -174,6 +194,7 @@ export class CsvRowDecoder {
     this.#tarColumn = 'column' in layout.tar ? layout.tar.column : -1;
     this.#tarFixed = Uint8Array.from('fixed' in layout.tar ? layout.tar.fixed : '', (c) => c.charCodeAt(0));
     this.#serial = layout.attestationSerial ?? -1;
+    this.#cert = layout.attestationCertificate ?? -1;
     this.#keysets = layout.keysets.map((k) => ({
       index: k.index, kic: k.kic, kid: k.kid, kik: k.kik,
       kicAlg: algorithmSource(k.kicAlg), kidAlg: algorithmSource(k.kidAlg), kikAlg: k.kikAlg === null ? null : algorithmSource(k.kikAlg),
@@ -209,7 +230,10 @@ export class CsvRowDecoder {
     starts[width - 1] = p;
     ends[width - 1] = end;
 
-    // The row is never longer than its line, plus the '+', the keyset count and a default TAR.
+    // The row is never longer than its line, plus the '+', the keyset count and a default TAR:
+    // every other field takes at most its text's bytes (hex keys and base64 certificate
+    // fewer: 1/2 and 3/4; a keyset's 7 bytes of index, algorithms and key lengths are far
+    // fewer than the 48 or more hex digits its keys take on the line).
     out.reserve(end - start + 16 + this.#tarFixed.length);
     const o = out.bytes;
     const rowStart = out.used;
@@ -290,6 +314,18 @@ export class CsvRowDecoder {
       }
     }
 
+    // Attestation certificate: empty, or canonical base64 of a DER certificate's shape,
+    // decoded straight into the row (the same decoder as the general path's).
+    let cert = -1;
+    if (this.#cert >= 0) {
+      s = starts[this.#cert]!; e = ends[this.#cert]!;
+      if (e > s) {
+        cert = decodeCertificateBase64Into(buf, s, e, o, at);
+        if (cert < 0) return false;
+        at += cert;
+      }
+    }
+
     // Keysets, as their plaintext: count, then index, algorithms and keys of each.
     const plainStart = at;
     let count = 0;
@@ -318,7 +354,7 @@ export class CsvRowDecoder {
     o[plainStart] = count;
 
     out.used = at;
-    out.commit(line, rowStart, iccid, 15, msisdn, tar, serial, at - plainStart);
+    out.commit(line, rowStart, iccid, 15, msisdn, tar, serial, cert, at - plainStart);
     return true;
   }
 

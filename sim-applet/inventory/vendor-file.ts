@@ -11,6 +11,7 @@
  * collected with their line numbers (all of them counted, the first `maxProblems` kept);
  * a file with any problem must be rejected whole.
  */
+import { decodeCertificateBase64 } from './certificate-der.js';
 import { buildLayout, parseAlgorithm, type ColumnLayout, type HeaderDefaults, type Source } from './columns.js';
 import { splitCsvLine } from './csv-line.js';
 import type { InventoryErrorCode, InventoryProblem } from './errors.js';
@@ -39,6 +40,8 @@ export interface InventoryRow {
   tar: string;
   keysets: InventoryKeyset[];
   attestationSerial?: string;
+  /** The card's attestation certificate (X.509 DER), from ATTESTATION_CERT when the row gives one. */
+  attestationCertificate?: Uint8Array;
 }
 
 export type VendorFileFormat = 'csv' | 'out';
@@ -245,9 +248,19 @@ export class VendorFileReader {
         attestationSerial = serial.toLowerCase();
       }
     }
+    let attestationCertificate: Uint8Array | undefined;
+    if (layout.attestationCertificate !== null) {
+      const text = fields[layout.attestationCertificate]!;
+      if (text !== '') {
+        const der = decodeCertificateBase64(text);
+        if (der instanceof Uint8Array) attestationCertificate = der;
+        else this.check(der, 'ATTESTATION_CERT');
+      }
+    }
     if (this.problemCount !== before) return null;
     const row: InventoryRow = { iccid, imsi, msisdn: msisdn as string, tar, keysets };
     if (attestationSerial !== undefined) row.attestationSerial = attestationSerial;
+    if (attestationCertificate !== undefined) row.attestationCertificate = attestationCertificate;
     return row;
   }
 

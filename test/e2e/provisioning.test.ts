@@ -217,3 +217,38 @@ t.test('a card that never confirms its identity: no other command meanwhile, pus
   t.equal((await stack.api('GET', `/v1/devices/${device.address}`)).status, 200);
   t.equal((await stack.api('POST', `/v1/sims/${mute.iccid}/suspend`)).status, 202, 'once the push has ended, it can be suspended');
 });
+
+t.test('with the card certificates in the vendor file, the cards leave them out: 2 SMS of PoR, attested against the certificate held', async (t) => {
+  const cards = 12;
+  const stack = await startStack({ cards, certificates: true, firstSerial: 18_000 });
+  const importId = await stack.importInventory();
+  const sims = (await stack.db.pool.query<{ iccid: string; msisdn: string; cert: Buffer | null }>(
+    'SELECT iccid, msisdn, attestation_certificate AS cert FROM sims ORDER BY iccid')).rows;
+  t.equal(sims.length, cards);
+  t.ok(sims.every((s) => s.cert !== null && s.cert.length > 300), 'every SIM holds its certificate from the file');
+
+  // One SIM holds a neighbour's certificate (a vendor file gone wrong): its key is not believed.
+  const [wrong, neighbour] = [sims[0]!, sims[1]!];
+  await stack.db.pool.query('UPDATE sims SET attestation_certificate = $2 WHERE iccid = $1', [wrong.iccid, neighbour.cert]);
+  const moBefore = stack.smsc.stats.mo;
+  const created = await stack.api('POST', '/v1/provisioning-batches', { importId });
+  t.equal(created.status, 202, JSON.stringify(created.body));
+  const batch = await waitBatch(stack, created.body.id);
+  t.equal(batch.state, 'completed', JSON.stringify(batch.failures));
+  t.equal(batch.counts.done, cards - 1, 'the others are provisioned');
+  t.match(batch.failures, [{ iccid: wrong.iccid, state: 'failed', code: 'ATTESTATION_FAILED', reason: 'CERTIFICATE_SUBJECT_MISMATCH' }]);
+  t.equal(batch.chain.leafCount, cards - 1);
+
+  // Key generation answered in 2 SMS (not 4), identity in 1: 3 MO SMS a SIM.
+  t.equal(stack.smsc.stats.mo - moBefore, 3 * (cards - 1) + 2, 'MO SMS: 2 for each key generation, 1 for each identity');
+  const commands = (await stack.api('GET', `/v1/sims/${sims[2]!.iccid}/ota-commands`)).body;
+  const keygen = (commands.items ?? commands).find((c: any) => c.por && c.por.dataLength > 100);
+  t.ok(keygen, 'the key generation command is listed with its PoR');
+  t.ok(keygen.por.dataLength < 200, `the key template without the certificate (${keygen.por.dataLength} bytes)`);
+
+  // The devices verify on chain as any other.
+  const registry = DeviceRegistry__factory.connect(batch.chain.registry, stack.backend.chain!.connection.provider);
+  const device = (await stack.db.pool.query<{ address: string }>('SELECT address FROM devices WHERE iccid = $1', [sims[2]!.iccid])).rows[0]!;
+  const got = (await stack.api('GET', `/v1/devices/${device.address}`)).body;
+  t.ok(await registry.verify(got.batch.chainBatchId, got.address, got.imsiCommitment, got.proof), 'verified on chain');
+});

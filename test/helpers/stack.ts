@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVendorCa, inventory, vendorCaToPem, type VendorCa } from '../../sim-applet/index.js';
+import { createVendorCa, inventory, issueDerivedCardCertificate, vendorCaToPem, type VendorCa } from '../../sim-applet/index.js';
 import { createLogger, formatMasterKeyring, startBackend, type Backend, type Config } from '../../provisioning-api/index.js';
 import { Fleet, type FleetOptions } from '../../simulators/fleet/index.js';
 import type { SmscSimulator, SmscOptions } from '../../simulators/smsc/index.js';
@@ -52,6 +52,8 @@ export interface StackOptions {
   /** Provisioning resend backoff base (default 1 s here) and attempts (default 3). */
   retryBaseSeconds?: number;
   maxAttempts?: number;
+  /** Write each card's attestation certificate into the vendor file (column ATTESTATION_CERT), as the card factory issues it. */
+  certificates?: boolean;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -61,10 +63,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const anvil = await startAnvil({});
   t.teardown(() => anvil.stop());
   const { smsc, port } = await startSmsc(options.smsc);
-  const vendorFileText = [...inventory.generateVendorFile({ format: 'csv', count: options.cards, random: randomBytes, tar: 'bfff01', firstSerial: options.firstSerial ?? 5000 })].join('\n') + '\n';
+  const vendorCa = createVendorCa({ random: randomBytes, now: new Date() });
+  const now = new Date();
+  const vendorFileText = [...inventory.generateVendorFile({
+    format: 'csv', count: options.cards, random: randomBytes, tar: 'bfff01', firstSerial: options.firstSerial ?? 5000,
+    ...(options.certificates ? { certificate: (iccid: string) => issueDerivedCardCertificate({ iccid, ca: vendorCa, now, fastSignature: true }).certificate } : {}),
+  })].join('\n') + '\n';
   const vendorFile = join(dir, 'vendor.csv');
   writeFileSync(vendorFile, vendorFileText);
-  const vendorCa = createVendorCa({ random: randomBytes, now: new Date() });
   const vendorCaPem = vendorCaToPem(vendorCa).certificate;
   const fleet = await Fleet.start({
     smsc: { host: '127.0.0.1', port, ...NETWORK, reconnect: { initialMs: 20, maxMs: 200 } },

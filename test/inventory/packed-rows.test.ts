@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { inventory } from '../../sim-applet/index.js';
+import { b64, cardFactory, minimalCertificate, shapedCertificate } from './certificates.js';
 
 const enc = new TextEncoder();
 
@@ -53,6 +54,11 @@ function same(t: Test, lines: string[], label: string) {
   t.same(packed(a.rows), packed(b.rows), `${label}: packed rows`);
 }
 
+/** Certificate-shaped DER of a size that varies with the card (64..~700 bytes); every 7th card has none. */
+const shaped = (_iccid: string, serial: number): Uint8Array =>
+  serial % 7 === 3 ? new Uint8Array(0) : serial % 5 === 0 ? minimalCertificate(64 + (serial % 3)) : shapedCertificate(100 + ((serial * 97) % 600), (i) => (i + serial) & 0xff);
+const factory = cardFactory();
+
 const FILES: [string, Partial<inventory.VendorFileOptions>][] = [
   ['one AES keyset', {}],
   ['network secrets dropped', { networkSecrets: true }],
@@ -60,6 +66,11 @@ const FILES: [string, Partial<inventory.VendorFileOptions>][] = [
   ['three keysets, mixed algorithms', {
     keysets: [{ index: 1, kicAlg: 'aes', kidAlg: 'aes' }, { index: 2, kicAlg: '3des2', kidAlg: 'des' }, { index: 5, kicAlg: '3des3', kidAlg: 'aes' }],
     attestationSerial: true, networkSecrets: true,
+  }],
+  ['attestation certificates, some rows without', { attestationSerial: true, certificate: shaped }],
+  ['real attestation certificates, two keysets', {
+    keysets: [{ index: 1, kicAlg: 'aes', kidAlg: 'aes' }, { index: 2, kicAlg: '3des2', kidAlg: 'des' }],
+    certificate: (iccid) => factory(iccid), networkSecrets: true,
   }],
 ];
 
@@ -79,6 +90,30 @@ t.test('clean lines take the fast path and pack exactly what the general path do
     t.equal(taken, 50, `${label}: every clean line decoded on its bytes`);
     t.equal(rows.text(0, inventory.ROW_ICCID), lines[1]!.split(',')[0], `${label}: ICCID packed as written`);
     t.equal(rows.text(0, inventory.ROW_MSISDN), lines[1]!.split(',')[2], `${label}: MSISDN packed with its +`);
+    // The certificate column, packed as DER between the serial and the keyset plaintext.
+    const header = lines[0]!.split(',');
+    const certAt = header.indexOf('ATTESTATION_CERT');
+    if (certAt < 0) {
+      t.equal(rows.index[inventory.ROW_CERT], -1, `${label}: no certificate column, no certificate`);
+      continue;
+    }
+    for (let r = 0; r < rows.count; r++) {
+      const text = lines[r + 1]!.split(',')[certAt]!;
+      const i = r * inventory.ROW_FIELDS;
+      const x = rows.index;
+      if (text === '') {
+        t.equal(rows.certificate(r), null, `${label}: row ${r} has none`);
+        t.equal(x[i + inventory.ROW_CERT], -1);
+        continue;
+      }
+      const der = Buffer.from(text, 'base64');
+      t.same(rows.certificate(r), der, `${label}: row ${r}'s certificate as DER`);
+      t.equal(x[i + inventory.ROW_CERT], der.length);
+      const plainStart = rows.plainStart(r);
+      t.same(rows.bytes.subarray(plainStart - der.length, plainStart), der, 'right before the keyset plaintext');
+      t.same(inventory.decodeKeysets(rows.bytes.subarray(plainStart, plainStart + x[i + inventory.ROW_PLAIN]!)).map((k) => k.index), header.filter((h) => /^KIC\d+$/.test(h)).map((h) => Number(h.slice(3))), 'the plaintext follows');
+    }
+    t.ok(rows.certificate(0) !== null || rows.certificate(1) !== null, `${label}: certificates were packed`);
   }
 });
 
@@ -154,7 +189,7 @@ t.test('a header the general path reads, then data on bytes; out files go the ge
 
 t.test('edge values of every checked column: both paths agree', async (t) => {
   const lines = [...inventory.generateVendorFile({
-    count: 1, format: 'csv', random: randomBytes, attestationSerial: true,
+    count: 1, format: 'csv', random: randomBytes, attestationSerial: true, certificate: () => shapedCertificate(300),
     keysets: [{ index: 1, kicAlg: 'aes', kidAlg: 'aes' }, { index: 2, kicAlg: 'des', kidAlg: '3des2' }],
   })];
   const header = lines[0]!.split(',');
@@ -170,6 +205,7 @@ t.test('edge values of every checked column: both paths agree', async (t) => {
     ['MSISDN', ['+04477000000', '04477000000', '4477000000', '+1234567', '+12345678', '+123456789012345', '+1234567890123456', '++44770000', '44+770000000', '+']],
     ['TAR', ['b0001', 'b000100', 'B0001F', 'b0001g', '']],
     ['ATTESTATION_SN', ['', '0', '00', '0001', 'abc', 'ABCD', '1'.repeat(40), '1'.repeat(42), 'zz']],
+    ['ATTESTATION_CERT', certificateEdges()],
     ['KIC1', ['', '00'.repeat(15), '00'.repeat(24), '00'.repeat(32), '00'.repeat(33), 'AbCd'.repeat(8), '0'.repeat(31)]],
     ['KIC2', ['00'.repeat(8), '00'.repeat(16), 'g0'.repeat(8)]],
     ['KID2', ['00'.repeat(16), '00'.repeat(24)]],
@@ -189,5 +225,49 @@ t.test('edge values of every checked column: both paths agree', async (t) => {
   const none = lines[1]!.split(',');
   for (const c of ['KIC1', 'KID1', 'KIK1', 'KIC2', 'KID2', 'KIK2']) none[header.indexOf(c)] = '';
   same(t, [lines[0]!, none.join(',')], 'no keyset');
-  t.ok(cases > 50);
+  t.ok(cases > 80);
+});
+
+/** Values at and around every rule of the certificate field. */
+function certificateEdges(): string[] {
+  const text = b64(shapedCertificate(300));
+  const odd = b64(shapedCertificate(301));
+  const head = (bytes: number[]) => {
+    const der = shapedCertificate(300);
+    der.set(bytes, 0);
+    return b64(der);
+  };
+  return [
+    '', text, text.toLowerCase(), b64(minimalCertificate(64)), b64(minimalCertificate(63)), b64(shapedCertificate(2048)), b64(shapedCertificate(2049)),
+    b64(shapedCertificate(400, undefined, 3, 2)), odd, odd.replace(/=+$/, ''), odd.replace(/==$/, 'A='), odd.replace(/.==$/, '==='), odd.replace(/A==$/, 'B=='),
+    text.slice(1), text.slice(0, 30) + '=' + text.slice(31), text.slice(0, 30) + '-' + text.slice(31), text.slice(0, 30) + '\u00e9' + text.slice(31),
+    ` ${text}`, `${text} `, text.slice(0, 30) + ' ' + text.slice(31), head([0x31]), head([0x30, 0x80]), head([0x30, 0x82, 0x01, 0x27]), head([0x30, 0x82, 0x01, 0x28, 0x04]),
+    head([0x30, 0x82, 0x01, 0x28, 0x30, 0x82, 0x01, 0x29]), head([0x30, 0x81, 0xff]),
+  ];
+}
+
+t.test('the room reserved for a line holds its row, certificate included', async (t) => {
+  // Each line packed into an empty buffer: the fast path's reserve alone makes its room, so a
+  // row longer than that would lose its last bytes (typed array writes past the end are dropped).
+  const lines = [...inventory.generateVendorFile({
+    count: 40, format: 'csv', random: randomBytes, attestationSerial: true,
+    certificate: (_iccid, serial) => shapedCertificate(serial % 2 === 0 ? 2048 : 100 + serial, (i) => (i * serial) & 0xff),
+    keysets: [{ index: 1, kicAlg: 'des', kidAlg: 'des' }, { index: 2, kicAlg: 'des', kidAlg: 'des' }],
+  })];
+  const reader = new inventory.VendorFileReader();
+  reader.push(lines[0]!);
+  const decoder = new inventory.CsvRowDecoder(reader.columnLayout!);
+  for (let i = 1; i < lines.length; i++) {
+    const b = enc.encode(lines[i]!);
+    const tight = new inventory.PackedRows();
+    tight.bytes = new Uint8Array(0);
+    t.ok(decoder.decode(b, 0, b.length, i + 1, tight), `line ${i + 1} decoded`);
+    t.equal(tight.bytes.length, b.length + 16, 'the room is the reserve');
+    t.ok(tight.used <= tight.bytes.length, 'the row fits in it');
+    const row = reader.push(lines[i]!);
+    const general = new inventory.PackedRows();
+    general.append(row!, reader.line);
+    t.same(packed(tight), packed(general), `line ${i + 1}: every byte the general path packs`);
+    t.equal(tight.certificate(0)?.length, i % 2 === 1 ? 2048 : 100 + i - 1);
+  }
 });

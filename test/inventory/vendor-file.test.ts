@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
 import { inventory } from '../../sim-applet/index.js';
+import { b64, minimalCertificate, shapedCertificate } from './certificates.js';
 
 function read(lines: string[], maxProblems?: number) {
   const reader = new inventory.VendorFileReader(maxProblems === undefined ? {} : { maxProblems });
@@ -82,9 +83,15 @@ interface Case {
   lines: string[];
   code: inventory.InventoryErrorCode;
   line: number;
+  column?: string;
 }
 
-const base = csv(3, { attestationSerial: true });
+const base = csv(3, { attestationSerial: true, certificate: (_, serial) => shapedCertificate(200 + serial) });
+const badCertificate = (bytes: number[]) => {
+  const der = shapedCertificate(300);
+  der.set(bytes, 0);
+  return b64(der);
+};
 const cases: Case[] = [
   { name: 'empty file', lines: [], code: 'HEADER_MISSING', line: 0 },
   { name: 'out file without var_out', lines: out(2).filter((l) => !l.startsWith('var_out')).slice(0, 15), code: 'HEADER_MISSING', line: 15 },
@@ -113,6 +120,9 @@ const cases: Case[] = [
   { name: 'unknown algorithm', lines: setField(base, 0, 'KIC1_ALG', 'rc4'), code: 'UNKNOWN_ALGORITHM', line: 2 },
   { name: 'unknown algorithm in the out header', lines: out(2).map((l) => l.replace(/^KIC1_ALG .*/, 'KIC1_ALG : blowfish')), code: 'UNKNOWN_ALGORITHM', line: 12 },
   { name: 'keyset with KIk missing', lines: setField(base, 1, 'KIK1', ''), code: 'KEYSET_INCOMPLETE', line: 3 },
+  { name: 'attestation certificate with a bad character', lines: setField(base, 1, 'ATTESTATION_CERT', b64(shapedCertificate(300)).replace(/^(.{9})./, '$1*')), code: 'CERT_BASE64', line: 3, column: 'ATTESTATION_CERT' },
+  { name: 'attestation certificate of 63 bytes', lines: setField(base, 0, 'ATTESTATION_CERT', b64(minimalCertificate(63))), code: 'CERT_SIZE', line: 2, column: 'ATTESTATION_CERT' },
+  { name: 'attestation certificate that is not a SEQUENCE', lines: setField(base, 2, 'ATTESTATION_CERT', badCertificate([0x04])), code: 'CERT_DER', line: 4, column: 'ATTESTATION_CERT' },
   { name: 'row with no keyset', lines: setField(setField(setField(base, 0, 'KIC1', ''), 0, 'KID1', ''), 0, 'KIK1', ''), code: 'NO_KEYSET', line: 2 },
 ];
 
@@ -123,6 +133,7 @@ for (const c of cases) {
     const found = reader.problems.find((p) => p.code === c.code);
     t.ok(found, `a ${c.code} problem among ${JSON.stringify(reader.problems)}`);
     if (c.line > 0) t.equal(found?.line, c.line, 'on the right line');
+    if (c.column !== undefined) t.equal(found?.column, c.column, 'in the right column');
   });
 }
 
@@ -146,11 +157,18 @@ t.test('property: any generated file reads back clean, row for row', async () =>
       fc.array(fc.tuple(alg, alg), { minLength: 3, maxLength: 3 }),
       fc.boolean(),
       fc.nat({ max: 1_000_000 }),
-      (count, format, indexes, algs, secrets, firstSerial) => {
+      fc.boolean(),
+      (count, format, indexes, algs, secrets, firstSerial, certificates) => {
         const keysets = indexes.map((index, i) => ({ index, kicAlg: algs[i]![0], kidAlg: algs[i]![1] }));
-        const { reader, rows } = read([...inventory.generateVendorFile({ count, format, random: randomBytes, keysets, networkSecrets: secrets, firstSerial })]);
+        const certificate = (_: string, serial: number) => shapedCertificate(100 + (serial % 1900), (i) => (i ^ serial) & 0xff);
+        const { reader, rows } = read([...inventory.generateVendorFile({
+          count, format, random: randomBytes, keysets, networkSecrets: secrets, firstSerial, ...(certificates ? { certificate } : {}),
+        })]);
         return reader.problemCount === 0 && rows.length === count && rows.every((r, i) =>
-          r.iccid === inventory.iccidForSerial(firstSerial + i) && r.keysets.length === keysets.length);
+          r.iccid === inventory.iccidForSerial(firstSerial + i) && r.keysets.length === keysets.length
+          && (certificates
+            ? Buffer.from(r.attestationCertificate!).equals(certificate(r.iccid, firstSerial + i))
+            : r.attestationCertificate === undefined));
       },
     ),
     { numRuns: 60 },
