@@ -2,6 +2,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { migrate } from '../../provisioning-api/index.js';
 import { MIGRATIONS_DIR } from '../../provisioning-api/db/migrate.js';
+import { runner } from 'node-pg-migrate';
 import { testDatabase } from '../helpers/database.js';
 
 t.test('migrations apply once, even from concurrent processes', async (t) => {
@@ -32,4 +33,26 @@ t.test('the busy tables sample 3,000 rows per ANALYZE (statistics target 10, wid
   await db.pool.query('ANALYZE ota_counters');
   const s = (await db.pool.query<{ bounds: number | null }>(`SELECT cardinality(histogram_bounds::text::text[]) AS bounds FROM pg_stats WHERE tablename = 'ota_counters' AND attname = 'last_counter'`)).rows[0]!;
   t.ok(s.bounds !== null && s.bounds <= 11, `last_counter histogram: ${s.bounds} bounds`);
+});
+
+t.test('migration 0014: the certificate column on sims and on imports staged before it; down removes both', async (t) => {
+  const db = await testDatabase({ migrate: false });
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+  const at = files.indexOf('0014_sim_attestation_certificates.sql');
+  t.ok(at > 0, 'migration 0014 exists');
+  await migrate(db.url, () => undefined, { count: at });
+  // An upload staged by the code before 0014: its staging table has no certificate column.
+  await db.pool.query(`CREATE TABLE sim_import_staging."00000000-0000-4000-8000-000000000014" (
+    line integer NOT NULL, iccid text NOT NULL, imsi text NOT NULL, msisdn text NOT NULL, tar text NOT NULL, keysets bytea NOT NULL, attestation_serial text)`);
+  const columns = async (table: string) => (await db.pool.query<{ c: string }>(
+    `SELECT attname AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [table])).rows.map((r) => r.c);
+  t.notOk((await columns('sims')).includes('attestation_certificate'));
+  t.same((await migrate(db.url)).applied.length, files.length - at, 'the rest applied');
+  t.ok((await columns('sims')).includes('attestation_certificate'), 'sims has the column');
+  t.ok((await columns('sim_import_staging."00000000-0000-4000-8000-000000000014"')).includes('attestation_certificate'), 'so does the staged import');
+  const check = (await db.pool.query<{ def: string }>(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'sims_attestation_certificate_check'`)).rows;
+  t.match(check, [{ def: /octet_length\(attestation_certificate\) >= 64.*<= 2048/ }], 'sizes outside 64..2048 bytes are refused');
+  await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, direction: 'down', count: files.length - at, migrationsTable: 'pgmigrations', log: () => undefined });
+  t.notOk((await columns('sims')).includes('attestation_certificate'), 'down: gone from sims');
+  t.notOk((await columns('sim_import_staging."00000000-0000-4000-8000-000000000014"')).includes('attestation_certificate'), 'and from the staged import');
 });
