@@ -123,8 +123,9 @@ export const benchmark: Benchmark = {
       const anvil = await startAnvil({});
       cleanups.push(() => anvil.stop());
       // Each MO part reaches the backend as it came. PROVISIONING_BENCH_JOIN_MO=1 has the SMSC
-      // join concatenated MO (the key generation's 4-SMS PoR) into one deliver_sm instead; in
-      // two A/B pairs at 20,000 SIMs that was no faster (README).
+      // join concatenated MO (the key generation's PoR: 2 SMS, 4 without certificates in the
+      // file) into one deliver_sm instead; in two A/B pairs at 20,000 SIMs with 4-SMS PoRs that
+      // was no faster (README).
       const joinMo = process.env.PROVISIONING_BENCH_JOIN_MO === '1' ? ['--join-mo'] : [];
       const smsc = await spawnReady(['sim', 'smsc', '--port', '0', '--window', '1000', '--account', 'operator:op:operator', '--account', 'fleet:fleet:network', ...joinMo],
         process.env.PROVISIONING_BENCH_SMSC_NODE_ARGS?.split(' ').filter(Boolean));
