@@ -8,46 +8,12 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { inventory } from '../../sim-applet/index.js';
+import { packed, viaBytes, viaText } from './paths.js';
 import { readInventory } from '../../provisioning-api/import/rows.js';
 import { b64, cardFactory, minimalCertificate, shapedCertificate, tlv } from './certificates.js';
 
 const enc = new TextEncoder();
 
-/** Through the fast path where it can: each line as bytes, in the middle of a buffer. */
-function viaBytes(lines: string[]) {
-  const reader = new inventory.VendorFileReader();
-  const rows = new inventory.PackedRows();
-  for (const line of lines) {
-    const b = enc.encode(`\n${line}\n`);
-    reader.pushBytes(b, 1, b.length - 1, rows);
-  }
-  reader.end();
-  return { reader, rows };
-}
-
-/** Through the general path only. */
-function viaText(lines: string[]) {
-  const reader = new inventory.VendorFileReader();
-  const rows = new inventory.PackedRows();
-  const typed: inventory.InventoryRow[] = [];
-  for (const line of lines) {
-    const row = reader.push(line);
-    if (row) {
-      typed.push(row);
-      rows.append(row, reader.line);
-    }
-  }
-  reader.end();
-  return { reader, rows, typed };
-}
-
-function packed(rows: inventory.PackedRows) {
-  return {
-    count: rows.count,
-    index: [...rows.index.subarray(0, rows.count * inventory.ROW_FIELDS)],
-    bytes: Buffer.from(rows.bytes.subarray(0, rows.used)).toString('hex'),
-  };
-}
 
 /** A card factory that remembers what it issued, by serial, and checks what it is asked. */
 function recordingFactory(t: Test) {

@@ -9,42 +9,11 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { inventory } from '../../sim-applet/index.js';
+import { packed, viaBytes, viaText } from './paths.js';
 import { b64, cardFactory, minimalCertificate, shapedCertificate } from './certificates.js';
 
 const enc = new TextEncoder();
 
-/** Through the fast path: each line as bytes. */
-function viaBytes(lines: string[]) {
-  const reader = new inventory.VendorFileReader();
-  const rows = new inventory.PackedRows();
-  for (const line of lines) {
-    const b = enc.encode(`#${line}#`);
-    // The line in the middle of a buffer, as it is in a file chunk.
-    reader.pushBytes(b, 1, b.length - 1, rows);
-  }
-  reader.end();
-  return { reader, rows };
-}
-
-/** Through the general path only: strings, rows packed afterwards. */
-function viaText(lines: string[]) {
-  const reader = new inventory.VendorFileReader();
-  const rows = new inventory.PackedRows();
-  for (const line of lines) {
-    const row = reader.push(line);
-    if (row) rows.append(row, reader.line);
-  }
-  reader.end();
-  return { reader, rows };
-}
-
-function packed(rows: inventory.PackedRows) {
-  return {
-    count: rows.count,
-    index: [...rows.index.subarray(0, rows.count * inventory.ROW_FIELDS)],
-    bytes: Buffer.from(rows.bytes.subarray(0, rows.used)).toString('hex'),
-  };
-}
 
 function same(t: Test, lines: string[], label: string) {
   const a = viaBytes(lines);
