@@ -125,6 +125,42 @@ interface Settled {
   certificate: Buffer | null;
 }
 
+const SETTLED_COLUMNS = `i.batch_id AS "batchId", i.iccid, i.state, i.attempts, m.id::text AS "messageId", m.state AS "messageState",
+  m.por_status AS "porStatus", m.por_data AS "porData", m.last_error AS "lastError", m.keyset_index AS "keysetIndex",
+  s.imsi, s.import_id AS "importId", s.tenant_id AS "tenantId",
+  CASE WHEN i.state = 'keygen-sent' THEN s.attestation_certificate END AS certificate`;
+
+/** The settled messages the gateway named ($2), oldest first: probes by message id. */
+const SETTLED_OF_MESSAGES = `SELECT ${SETTLED_COLUMNS}
+    FROM provisioning_items i
+    JOIN ota_messages m ON m.id = i.ota_message_id
+    JOIN sims s ON s.iccid = i.iccid
+   WHERE i.ota_message_id = ANY($2::bigint[])
+     AND i.state IN ('keygen-sent', 'identity-sent')
+     AND m.state IN ('por-received', 'por-error', 'expired', 'failed')
+   ORDER BY m.id
+   LIMIT $1
+   FOR UPDATE OF i SKIP LOCKED`;
+
+/**
+ * The sweep: any sent item whose message settled unseen (another process's PoR, an expiry).
+ * It starts from the sent items (a window's worth: provisioning_items_work) and probes their
+ * messages. Ordered by message id, as it was first written, the planner walked every settled
+ * message of the table in id order looking for a sent item: at 100,000 SIMs a sweep that
+ * found nothing read 200,000 messages, once a second (auto_explain, README).
+ */
+const SETTLED_SWEEP = `WITH sent AS MATERIALIZED (
+      SELECT batch_id, iccid, ota_message_id FROM provisioning_items WHERE state IN ('keygen-sent', 'identity-sent'))
+  SELECT ${SETTLED_COLUMNS}
+    FROM sent
+    JOIN provisioning_items i ON i.batch_id = sent.batch_id AND i.iccid = sent.iccid
+    JOIN ota_messages m ON m.id = sent.ota_message_id
+    JOIN sims s ON s.iccid = i.iccid
+   WHERE i.state IN ('keygen-sent', 'identity-sent') AND i.ota_message_id = m.id
+     AND m.state IN ('por-received', 'por-error', 'expired', 'failed')
+   LIMIT $1
+   FOR UPDATE OF i SKIP LOCKED`;
+
 export interface CollectResult {
   handled: number;
   keyed: number;
@@ -145,22 +181,8 @@ export async function collectSettled(svc: Services, caCertificates: (importId: s
   const policy = options.policy ?? { retryBaseSeconds: 5, maxAttempts: MAX_ATTEMPTS };
   const result: CollectResult = { handled: 0, keyed: 0, done: 0, failed: 0, retried: 0, keygenBatches: new Set(), identityBatches: new Set() };
   await withIndexProbes(svc.pool, async (client) => {
-    const rows = (await client.query<Settled>(
-      `SELECT i.batch_id AS "batchId", i.iccid, i.state, i.attempts, m.id::text AS "messageId", m.state AS "messageState",
-              m.por_status AS "porStatus", m.por_data AS "porData", m.last_error AS "lastError", m.keyset_index AS "keysetIndex",
-              s.imsi, s.import_id AS "importId", s.tenant_id AS "tenantId",
-              CASE WHEN i.state = 'keygen-sent' THEN s.attestation_certificate END AS certificate
-         FROM provisioning_items i
-         JOIN ota_messages m ON m.id = i.ota_message_id
-         JOIN sims s ON s.iccid = i.iccid
-        WHERE i.state IN ('keygen-sent', 'identity-sent')
-          AND m.state IN ('por-received', 'por-error', 'expired', 'failed')
-          AND ($2::bigint[] IS NULL OR i.ota_message_id = ANY($2::bigint[]))
-        ORDER BY m.id
-        LIMIT $1
-        FOR UPDATE OF i SKIP LOCKED`,
-      [options.limit ?? 1000, options.messageIds ?? null],
-    )).rows;
+    const rows = (await client.query<Settled>(options.messageIds ? SETTLED_OF_MESSAGES : SETTLED_SWEEP,
+      options.messageIds ? [options.limit ?? 1000, options.messageIds] : [options.limit ?? 1000])).rows;
     if (rows.length === 0) return;
     const now = new Date();
     const keyed: Array<{ row: Settled; key: AttestedKey }> = [];

@@ -81,7 +81,7 @@ export const otaQueries = {
         bool_or(stat = 'EXPIRED') AS expired, bool_or(stat IN ('UNDELIV', 'REJECTD', 'DELETED', 'UNKNOWN')) AS failed,
         string_agg(DISTINCT stat, ',') AS stats, max(at) AS at
       FROM s GROUP BY ota_message_id),
-    n AS (SELECT m.id, ARRAY(SELECT DISTINCT p FROM unnest(m.delivered_parts || coalesce(g.delivered, '{}'::smallint[])) p ORDER BY p) AS parts,
+    n AS MATERIALIZED (SELECT m.id, ARRAY(SELECT DISTINCT p FROM unnest(m.delivered_parts || coalesce(g.delivered, '{}'::smallint[])) p ORDER BY p) AS parts,
         g.expired, g.failed, g.stats, g.at, cardinality(m.user_data) AS total
       FROM ota_messages m JOIN g ON g.id = m.id),
     upd AS (
