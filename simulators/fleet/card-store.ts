@@ -32,6 +32,7 @@ export class CardStore {
   private fd: number;
   private size = 0;
   private liveBytes = 0;
+  private scratch = Buffer.allocUnsafe(16 * 1024);
   personalised = 0;
 
   constructor(
@@ -97,17 +98,22 @@ export class CardStore {
   save(msisdn: string, card: Uicc): void {
     const slot = this.index.slotOf(msisdn);
     if (slot < 0) throw new RangeError(`no card ${msisdn} in the vendor file`);
-    const json = Buffer.from(card.snapshotJson(), 'utf8');
-    const record = Buffer.allocUnsafe(HEADER + json.length);
-    record.writeUInt32BE(json.length, 0);
+    // The record is encoded into one buffer kept for the purpose: a card's JSON is about 3 KB,
+    // and a fresh buffer for it and another for the record took a new 8 KB slab of Node's
+    // pool every other card (4-5% of the fleet's CPU in the benchmark `provisioning`).
+    const json = card.snapshotJson();
+    const most = HEADER + json.length * 3;
+    if (this.scratch.length < most) this.scratch = Buffer.allocUnsafe(Math.max(most, 2 * this.scratch.length));
+    const record = this.scratch;
+    const length = record.write(json, HEADER, 'utf8');
+    record.writeUInt32BE(length, 0);
     record.writeDoubleBE(Number(msisdn), 4);
-    json.copy(record, HEADER);
-    writeSync(this.fd, record, 0, record.length, this.size);
+    writeSync(this.fd, record, 0, HEADER + length, this.size);
     if (this.offsets[slot]! >= 0) this.liveBytes -= HEADER + this.lengths[slot]!;
     this.offsets[slot] = this.size;
-    this.lengths[slot] = json.length;
-    this.size += record.length;
-    this.liveBytes += record.length;
+    this.lengths[slot] = length;
+    this.size += HEADER + length;
+    this.liveBytes += HEADER + length;
     if (this.size > this.compactMinBytes && this.size > 2 * this.liveBytes) this.compact();
   }
 

@@ -46,3 +46,44 @@ t.test('card log: reopen, torn tail, compaction', async (t) => {
   t.equal(afterCrash.saved, 1);
   afterCrash.close();
 });
+
+t.test('card log: records of any size and any text through one reused buffer', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'simchain-cards-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'vendor.csv');
+  writeFileSync(file, [...inventory.generateVendorFile({ format: 'csv', count: 2, random: randomBytes })].join('\n') + '\n');
+  const index = await VendorIndex.build(file);
+  t.teardown(() => index.close());
+  const ca = createVendorCa({ random: randomBytes, now: new Date() });
+  const [m0, m1] = ['447700000000', '447700000001'];
+  const store = new CardStore(dir, index, ca, 10, 1 << 30);
+  const a = (await store.get(m0))!;
+  const b = (await store.get(m1))!;
+  // A record far past the buffer's first 16 KB, with text of 2, 3 and 4 UTF-8 bytes a
+  // character, then a short one after it: each must read back as written, nothing of the
+  // long one left in the short one.
+  const long = `é€😀${'x'.repeat(40_000)}`;
+  a.memory.state.applet.version = long;
+  store.save(m0, a);
+  b.memory.state.keysets[0]!.counter = 7;
+  store.save(m1, b);
+  a.memory.state.applet.version = 'ü';
+  store.save(m0, a);
+  store.close();
+  const reopened = new CardStore(dir, index, ca, 10, 1 << 30);
+  t.equal((await reopened.get(m0))!.memory.state.applet.version, 'ü', 'the short record after the long one');
+  t.equal((await reopened.get(m1))!.memory.state.keysets[0]!.counter, 7, 'the other card');
+  t.equal(reopened.saved, 2);
+  reopened.close();
+  // The long record itself, read from the log before the short one replaced it.
+  const dir2 = mkdtempSync(join(tmpdir(), 'simchain-cards-'));
+  t.teardown(() => rmSync(dir2, { recursive: true, force: true }));
+  const again = new CardStore(dir2, index, ca, 10, 1 << 30);
+  const c = (await again.get(m0))!;
+  c.memory.state.applet.version = long;
+  again.save(m0, c);
+  again.close();
+  const read = new CardStore(dir2, index, ca, 10, 1 << 30);
+  t.equal((await read.get(m0))!.memory.state.applet.version, long, 'a 40 KB record with multi-byte text');
+  read.close();
+});
