@@ -3,7 +3,7 @@
  * by a crash is dropped (the card is as before that write), and compaction keeps only the
  * latest records.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import { createVendorCa, inventory } from '../../sim-applet/index.js';
 import { CardStore, VendorIndex } from '../../simulators/fleet/index.js';
 
-t.test('card log: reopen, torn tail, compaction', async (t) => {
+/** A directory for the log, a vendor file of `count` cards indexed, and a vendor CA; removed when the test ends. */
+async function fleetFiles(t: Test, count: number) {
   const dir = mkdtempSync(join(tmpdir(), 'simchain-cards-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'vendor.csv');
-  writeFileSync(file, [...inventory.generateVendorFile({ format: 'csv', count: 3, random: randomBytes })].join('\n') + '\n');
+  writeFileSync(file, [...inventory.generateVendorFile({ format: 'csv', count, random: randomBytes })].join('\n') + '\n');
   const index = await VendorIndex.build(file);
   t.teardown(() => index.close());
-  const ca = createVendorCa({ random: randomBytes, now: new Date() });
+  return { dir, index, ca: createVendorCa({ random: randomBytes, now: new Date() }) };
+}
+
+t.test('card log: reopen, torn tail, compaction', async (t) => {
+  const { dir, index, ca } = await fleetFiles(t, 3);
   const msisdns = ['447700000000', '447700000001', '447700000002'];
 
   const store = new CardStore(dir, index, ca, 10, 1);
@@ -48,13 +53,7 @@ t.test('card log: reopen, torn tail, compaction', async (t) => {
 });
 
 t.test('card log: records of any size and any text through one reused buffer', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'simchain-cards-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'vendor.csv');
-  writeFileSync(file, [...inventory.generateVendorFile({ format: 'csv', count: 2, random: randomBytes })].join('\n') + '\n');
-  const index = await VendorIndex.build(file);
-  t.teardown(() => index.close());
-  const ca = createVendorCa({ random: randomBytes, now: new Date() });
+  const { dir, index, ca } = await fleetFiles(t, 2);
   const [m0, m1] = ['447700000000', '447700000001'];
   const store = new CardStore(dir, index, ca, 10, 1 << 30);
   const a = (await store.get(m0))!;
