@@ -183,7 +183,7 @@ export class Provisioner {
   private async forgetSettled(): Promise<void> {
     if (this.inFlight.size === 0) return;
     const open = new Set((await this.svc.pool.query<{ id: string }>(
-      `SELECT id::text AS id FROM ota_messages WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'submitted', 'delivered')`, [[...this.inFlight]])).rows.map((r) => r.id));
+      `SELECT id::text AS id FROM ota_messages WHERE id = ANY($1::bigint[]) AND is_open`, [[...this.inFlight]])).rows.map((r) => r.id));
     for (const id of this.inFlight) if (!open.has(id)) this.inFlight.delete(id);
   }
 

@@ -101,24 +101,24 @@ export const otaQueries = {
   recordPors: `UPDATE ota_messages m SET state = CASE WHEN u.status = 0 THEN 'por-received' ELSE 'por-error' END,
       por_status = u.status, por_cc_valid = u.cc, por_data = u.data, por_at = u.at, finished_at = u.at, updated_at = now()
     FROM unnest($1::bigint[], $2::smallint[], $3::boolean[], $4::bytea[], $5::timestamptz[]) AS u(id, status, cc, data, at)
-    WHERE m.id = u.id AND m.state IN ('queued', 'submitted', 'delivered')
+    WHERE m.id = u.id AND m.is_open
     RETURNING m.id`,
   insertInbound: `INSERT INTO ota_inbound (msisdn, tar, outcome, ota_message_id, por_status, user_data, detail)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::smallint[], $6::bytea[], $7::text[])`,
-  openForHandset: `SELECT ${COLUMNS} FROM ota_messages WHERE msisdn = $1 AND tar = $2 AND state IN ('queued', 'submitted', 'delivered') ORDER BY id`,
+  openForHandset: `SELECT ${COLUMNS} FROM ota_messages WHERE msisdn = $1 AND tar = $2 AND is_open ORDER BY id`,
   recentForHandset: `SELECT ${COLUMNS} FROM ota_messages WHERE msisdn = $1 AND tar = $2 ORDER BY id DESC LIMIT $3`,
   claimQueued: `UPDATE ota_messages SET lease_owner = $1, lease_until = now() + make_interval(secs => $3), updated_at = now()
-    WHERE id IN (SELECT id FROM ota_messages WHERE state = 'queued' AND (lease_until IS NULL OR lease_until < now())
+    WHERE id IN (SELECT id FROM ota_messages WHERE is_open AND state = 'queued' AND (lease_until IS NULL OR lease_until < now())
       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
     RETURNING ${COLUMNS}`,
   release: `UPDATE ota_messages SET lease_owner = NULL, lease_until = now() + make_interval(secs => $2), attempts = greatest(attempts, $3), last_error = $4, updated_at = now()
     WHERE id = $1 AND state = 'queued'`,
   fail: `UPDATE ota_messages SET state = 'failed', last_error = $2, attempts = greatest(attempts, $3), finished_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now()
-    WHERE id = $1 AND state IN ('queued', 'submitted', 'delivered') RETURNING id`,
+    WHERE id = $1 AND is_open RETURNING id`,
   expireOverdue: `UPDATE ota_messages SET state = CASE WHEN state = 'queued' THEN 'failed' ELSE 'expired' END,
       last_error = CASE WHEN state = 'queued' THEN 'expired before it could be submitted' ELSE 'no PoR before expires_at' END,
       finished_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now()
-    WHERE state IN ('queued', 'submitted', 'delivered') AND expires_at < now() RETURNING id`,
+    WHERE is_open AND expires_at < now() RETURNING id`,
   byId: `SELECT ${COLUMNS} FROM ota_messages WHERE id = $1`,
   byIccid: `SELECT ${COLUMNS} FROM ota_messages WHERE iccid = $1 ORDER BY id`,
   submissions: `SELECT part, attempt, smpp_message_id AS "smppMessageId", submitted_at AS "submittedAt", receipt_stat AS "receiptStat",
