@@ -130,14 +130,18 @@ const SETTLED_COLUMNS = `i.batch_id AS "batchId", i.iccid, i.state, i.attempts, 
   s.imsi, s.import_id AS "importId", s.tenant_id AS "tenantId",
   CASE WHEN i.state = 'keygen-sent' THEN s.attestation_certificate END AS certificate`;
 
-/** The settled messages the gateway named ($2), oldest first: probes by message id. */
+/**
+ * The settled messages named ($2), oldest first: each message by its id, then its SIM's open
+ * item by ICCID (provisioning_items_open_sim; the state list restates its predicate so the
+ * planner sees it applies), which must still wait on that very message.
+ */
 const SETTLED_OF_MESSAGES = `SELECT ${SETTLED_COLUMNS}
-    FROM provisioning_items i
-    JOIN ota_messages m ON m.id = i.ota_message_id
+    FROM ota_messages m
+    JOIN provisioning_items i ON i.iccid = m.iccid AND i.ota_message_id = m.id
     JOIN sims s ON s.iccid = i.iccid
-   WHERE i.ota_message_id = ANY($2::bigint[])
-     AND i.state IN ('keygen-sent', 'identity-sent')
+   WHERE m.id = ANY($2::bigint[])
      AND m.state IN ('por-received', 'por-error', 'expired', 'failed')
+     AND i.state IN ('keygen-sent', 'identity-sent') AND i.state NOT IN ('done', 'failed', 'push-failed')
    ORDER BY m.id
    LIMIT $1
    FOR UPDATE OF i SKIP LOCKED`;
