@@ -238,6 +238,11 @@ export interface ReceiptRecord {
  * hashed all of them, reading the whole table per call (about 10 ms a call at 20,000 SIMs,
  * growing with the table), or, told not to, looped over them comparing each with every
  * receipt (README, benchmark `provisioning`).
+ *
+ * Sorting is left to the cases that need it: the first and only part of a message takes its
+ * one-element array as is (a sort per message had been about half the statement), and a
+ * message's receipt stats are listed, sorted, only when they fail it. Its messages are
+ * updated in id order (`inIdOrder`).
  */
 export async function recordReceipts(pool: Pool, receipts: readonly ReceiptRecord[]): Promise<{ matched: number; messageIds: string[] }> {
   // What is left to the planner: nested loops over index scans.
