@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +224,11 @@ export const benchmark: Benchmark = {
       const per = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) =>
         (Object.keys(a) as Array<keyof typeof a>).map((k) => `${k} ${Math.round(((b[k] - a[k]) / SIMS) * 1e6)} µs`).join(', ');
       console.log(`  CPU per SIM:     key generation: ${per(cpuAt.start!, cpuAt.keyed ?? cpuAt.done!)}; anchoring + identity: ${per(cpuAt.keyed ?? cpuAt.done!, cpuAt.done!)} (postgres: every server process, children included)`);
+      // How much of the machine the stages kept busy: the CPU time of every process above
+      // over the stage's wall time and the machine's cores. What is left was idle.
+      const use = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>, ms: number) =>
+        `${Math.round((100 * (Object.keys(a) as Array<keyof typeof a>).reduce((sum, k) => sum + b[k] - a[k], 0)) / ((ms / 1000) * availableParallelism()))}%`;
+      console.log(`  machine use:     key generation ${use(cpuAt.start!, cpuAt.keyed ?? cpuAt.done!, tKeyed - t1)}, anchoring + identity ${use(cpuAt.keyed ?? cpuAt.done!, cpuAt.done!, tDone - tKeyed)} of ${availableParallelism()} cores`);
       // Where PostgreSQL's work went: rows read by sequential scans (a query that outgrew its
       // index shows here) and updates that could not stay on their page (HOT) per table.
       const tables = (await pool.query<{ relname: string; seq_scan: string; seq_tup_read: string; idx_scan: string; n_tup_upd: string; n_tup_hot_upd: string; n_tup_ins: string }>(

@@ -22,6 +22,7 @@ import type { OtaSettled } from '../smpp/ota-gateway.js';
 import type { Services } from '../services/context.js';
 import { MAX_ATTEMPTS } from '../domain/provisioning.js';
 import { runAnchorJob } from './anchor.js';
+import { AttestationPool, attestInline, defaultAttestWorkers } from './attest-pool.js';
 import { CHUNK } from './batches.js';
 import { collectSettled, completeIfPushed, dispatchStep, keygenOpen, type StepJob, type StepName } from './steps.js';
 
@@ -37,6 +38,8 @@ export interface ProvisionerOptions {
   /** How often the sweeper looks for stalled work (default 3,000 ms), and what counts as stalled (default 20 s untouched). */
   stalledCheckMs?: number;
   stalledSeconds?: number;
+  /** Worker threads checking attestations (attest-pool.ts); 0 checks them on the event loop. Default defaultAttestWorkers(). */
+  attestWorkers?: number;
 }
 
 export class Provisioner {
@@ -51,6 +54,7 @@ export class Provisioner {
   private lastSweep = 0;
   private sweeperTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
+  private attestPool: AttestationPool | null = null;
   readonly counts = { dispatched: 0, keyed: 0, done: 0, failed: 0, retried: 0 };
 
   constructor(private readonly svc: Services, private readonly options: ProvisionerOptions = {}) {}
@@ -58,6 +62,8 @@ export class Provisioner {
   async start(): Promise<void> {
     const { svc } = this;
     const ota = svc.ota!;
+    const workers = this.options.attestWorkers ?? defaultAttestWorkers();
+    if (workers > 0) this.attestPool = new AttestationPool(workers);
     ota.on('settled', (s: OtaSettled) => {
       if (!this.inFlight.has(s.id)) return;
       this.settledIds.push(s.id);
@@ -119,6 +125,7 @@ export class Provisioner {
     await this.sweeping;
     for (const w of this.waiters.splice(0)) w();
     await this.collecting;
+    await this.attestPool?.close();
   }
 
   private async step(step: StepName, job: StepJob): Promise<void> {
@@ -155,7 +162,7 @@ export class Provisioner {
         if (sweep && Date.now() - this.lastSweep < (this.options.sweepMs ?? 1000)) return;
         if (sweep) this.lastSweep = Date.now();
         const policy = { retryBaseSeconds: this.options.retryBaseSeconds ?? 5, maxAttempts: this.options.maxAttempts ?? MAX_ATTEMPTS };
-        const r = await collectSettled(this.svc, (importId) => this.caOf(importId), { policy, ...(sweep ? { limit: 1000 } : { messageIds: ids }) });
+        const r = await collectSettled(this.svc, (importId) => this.caOf(importId), { policy, attest: this.attestPool?.attest ?? attestInline, ...(sweep ? { limit: 1000 } : { messageIds: ids }) });
         for (const id of ids) this.inFlight.delete(id);
         this.counts.keyed += r.keyed;
         this.counts.done += r.done;

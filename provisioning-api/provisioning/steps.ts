@@ -18,7 +18,8 @@ import { anyItemIn } from '../db/repositories/provisioning.js';
 import { decideStep, IDENTITY_OPEN, KEYGEN_OPEN, MAX_ATTEMPTS, type FailureCode, type ItemState } from '../domain/provisioning.js';
 import { QUEUES, type QueueName } from '../jobs/queue.js';
 import type { Services } from '../services/context.js';
-import { attestGeneratedKey, CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, swOfPorData, type AttestedKey } from './attest.js';
+import { CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, swOfPorData, type AttestedKey } from './attest.js';
+import { attestInline, type Attest } from './attest-pool.js';
 
 export type StepName = 'keygen' | 'identity';
 
@@ -180,8 +181,9 @@ export interface CollectResult {
  * Apply the PoRs (or their absence) of up to `limit` settled OTA messages of sent items;
  * only those of `messageIds` when given (the fast path, from the gateway's events).
  */
-export async function collectSettled(svc: Services, caCertificates: (importId: string) => Promise<Buffer | VendorAuthority | null>, options: { limit?: number; messageIds?: string[]; policy?: { retryBaseSeconds: number; maxAttempts: number } } = {}): Promise<CollectResult> {
+export async function collectSettled(svc: Services, caCertificates: (importId: string) => Promise<Buffer | VendorAuthority | null>, options: { limit?: number; messageIds?: string[]; policy?: { retryBaseSeconds: number; maxAttempts: number }; attest?: Attest } = {}): Promise<CollectResult> {
   const policy = options.policy ?? { retryBaseSeconds: 5, maxAttempts: MAX_ATTEMPTS };
+  const attest = options.attest ?? attestInline;
   const result: CollectResult = { handled: 0, keyed: 0, done: 0, failed: 0, retried: 0, keygenBatches: new Set(), identityBatches: new Set() };
   await withIndexProbes(svc.pool, async (client) => {
     const limit = options.limit ?? 1000;
@@ -195,6 +197,8 @@ export async function collectSettled(svc: Services, caCertificates: (importId: s
     const failed: Array<{ row: Settled; code: FailureCode; reason: string }> = [];
     const retries = new Map<string, { step: StepName; batchId: string; delay: number; iccids: string[] }>();
     const resync: Settled[] = [];
+    /** Generated keys to check, by import (one vendor CA each). */
+    const toAttest = new Map<string, { ca: Buffer | VendorAuthority; rows: Settled[] }>();
     for (const row of rows) {
       const step: StepName = row.state === 'keygen-sent' ? 'keygen' : 'identity';
       (step === 'keygen' ? result.keygenBatches : result.identityBatches).add(row.batchId);
@@ -220,9 +224,17 @@ export async function collectSettled(svc: Services, caCertificates: (importId: s
         failed.push({ row, code: 'ATTESTATION_FAILED', reason: 'no vendor CA certificate is configured for the SIM\'s import' });
         continue;
       }
-      const attested = attestGeneratedKey({ iccid: row.iccid, imsi: row.imsi, porData: row.porData!, caCertificate: ca, heldCertificate: row.certificate, at: now });
-      if (attested.ok) keyed.push({ row, key: attested.key });
-      else failed.push({ row, code: attested.code, reason: attested.reason });
+      const group = toAttest.get(row.importId) ?? { ca, rows: [] };
+      group.rows.push(row);
+      toAttest.set(row.importId, group);
+    }
+    for (const { ca, rows: group } of toAttest.values()) {
+      const outcomes = await attest(ca, now, group.map((row) => ({ iccid: row.iccid, imsi: row.imsi, porData: row.porData!, heldCertificate: row.certificate })));
+      group.forEach((row, k) => {
+        const attested = outcomes[k]!;
+        if (attested.ok) keyed.push({ row, key: attested.key });
+        else failed.push({ row, code: attested.code, reason: attested.reason });
+      });
     }
 
     if (keyed.length > 0) {
