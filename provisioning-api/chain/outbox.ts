@@ -238,6 +238,18 @@ export class TxOutbox {
   }
 
   /**
+   * Adopt now rather than at the next interval: a producer of this process that has just
+   * committed a planned entry for this key has it signed at once instead of up to
+   * `adoptIntervalMs` later. An adoption already reading the store may have read it before
+   * that commit, so this one starts after it.
+   */
+  async adoptNow(): Promise<void> {
+    await this.adopting;
+    this.adopt();
+    await this.adopting;
+  }
+
+  /**
    * Track the key's unfinished entries this process does not know yet. An entry read here
    * that this process settles meanwhile comes back stale; its next write then fails the
    * compare-and-set, and the entry is re-read from the store (exclusive), so nothing is sent

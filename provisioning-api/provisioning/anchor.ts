@@ -41,6 +41,9 @@ export async function runAnchorJob(svc: Services, batchId: string, options: { co
   if (batch.state === 'keygen') {
     const planned = await withTransaction(svc.pool, (client) => planAnchor(svc, client, batchId));
     if (planned !== 'planned') return planned;
+    // This process's outbox signs it now, not at its next adoption (up to a second later). If
+    // another process holds the key, that one adopts it in its time.
+    await chain.signer.outbox.adoptNow();
     batch = (await getBatch(svc.pool, batchId))!;
   }
   if (batch.state !== 'anchoring') return 'nothing-to-do';

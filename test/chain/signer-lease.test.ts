@@ -20,6 +20,7 @@ import {
 import { startChain } from '../helpers/anvil.js';
 import { spawnScript } from '../helpers/child-process.js';
 import { testDatabase } from '../helpers/database.js';
+import { withTransaction } from '../../provisioning-api/index.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'signer-child.ts');
 const db = await testDatabase();
@@ -133,4 +134,19 @@ t.test('release lets the next holder in at once', async (t) => {
   await second.release();
   await t.rejects(first.query('SELECT 1'), { code: 'CLOSED' }, 'a released lease runs nothing');
   t.pass('taken right after the release');
+});
+
+t.test('adoptNow has an entry another transaction planned sent at once, where the interval would wait', async (t) => {
+  const key = accounts[9]!;
+  const signer = await openSignerOutbox({ pool: db.pool, connection: chain.connection, privateKey: key.privateKey, adoptIntervalMs: 60_000 });
+  t.teardown(() => signer.close());
+  const plan = (id: string) => withTransaction(db.pool, (c) => planTransaction(new PgOutboxStore(c), { id, chainId, signer: key.address, request: { to: chain.outsider.address, data: '0x' } }));
+  await plan('adopt:later');
+  await t.rejects(awaitEntry(store, 'adopt:later', { until: 'sent', timeoutMs: 1_500, pollMs: 50 }), { code: 'TIMEOUT' }, 'left for the next adoption, a minute away');
+  await plan('adopt:now');
+  await signer.outbox.adoptNow();
+  const sent = await awaitEntry(store, 'adopt:now', { until: 'confirmed', timeoutMs: 10_000, pollMs: 50 });
+  t.equal(sent.state, 'confirmed');
+  t.equal((await awaitEntry(store, 'adopt:later', { until: 'confirmed', timeoutMs: 10_000, pollMs: 50 })).state, 'confirmed', 'the earlier entry too: adoption takes every planned one');
+  t.equal(await provider.getTransactionCount(key.address), 2, 'each sent once');
 });
