@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { VendorAuthority } from '../../sim-applet/index.js';
+import { asBuffer, type VendorAuthority } from '../../sim-applet/index.js';
 import { attestGeneratedKey, type AttestOutcome } from './attest.js';
 
 /** What the collector knows of one SIM whose PoR carries a generated key. */
@@ -116,6 +116,5 @@ export class AttestationPool {
 /** Buffers come back from a worker as plain Uint8Arrays: views again, no copy. */
 function asBuffers(o: AttestOutcome): AttestOutcome {
   if (!o.ok) return o;
-  const b = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-  return { ok: true, key: { ...o.key, publicKey: b(o.key.publicKey), salt: b(o.key.salt), imsiCommitment: b(o.key.imsiCommitment) } };
+  return { ok: true, key: { ...o.key, publicKey: asBuffer(o.key.publicKey), salt: asBuffer(o.key.salt), imsiCommitment: asBuffer(o.key.imsiCommitment) } };
 }
