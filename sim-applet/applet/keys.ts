@@ -55,7 +55,6 @@ export function generateKeyPair(apdu: CommandApdu, ctx: AppletContext): Response
   const attestation = signAttestation(
     Buffer.from(state.attestation.privateKey, 'hex'),
     attestationMessage(state.iccid, curve, index + 1, publicKey),
-    Buffer.from(state.attestation.certificate, 'hex'),
   );
   const record: KeySlotRecord = { curve, label, privateKey: toHex(privateKey), publicKey: toHex(publicKey), attestation: toHex(attestation) };
   ctx.memory.transaction((draft, checkpoint) => {

@@ -32,6 +32,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { fail } from '../errors.js';
 import { derToPem, issueCertificate, pemToDer, type DistinguishedName } from './x509.js';
 import { p256PublicKey } from './public-key.js';
+import { signP256 } from './ecdsa-p256.js';
 
 export type Random = (length: number) => Uint8Array;
 
@@ -73,40 +74,15 @@ export function attestationMessage(iccid: string, curve: Curve, slot: number, pu
   return out;
 }
 
-/** SEC 1 ECPrivateKey for a P-256 scalar, without its public key (OpenSSL derives it). */
-const SEC1_HEAD = Buffer.from('30310201010420', 'hex');
-const SEC1_TAIL = Buffer.from('a00a06082a8648ce3d030107', 'hex');
-/** The DER SubjectPublicKeyInfo of a P-256 key up to its point's x ‖ y. */
-const P256_SPKI_HEAD = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
-
 /**
- * ECDSA P-256 / SHA-256, DER-encoded, by OpenSSL through node:crypto: every provisioned card
- * signs once (README, benchmark `provisioning`). With the card's certificate the key is
- * imported as a JWK with its public point (about 45 µs); without it, as SEC 1 DER from which
- * OpenSSL derives the point (about 90-160 µs); @noble/curves takes about 510 µs to sign.
- * The signature depends on the scalar alone. Nonces are OpenSSL's random ones, as a card's.
+ * ECDSA P-256 / SHA-256 over the attested message, DER-encoded: every provisioned card signs
+ * once (README, benchmark `provisioning`). node:crypto signs only with an imported key, and
+ * importing the raw scalar costs more than the signature; signP256 (ecdsa-p256.ts) does the
+ * scalar multiplication with OpenSSL and the rest modulo n. Nonces are random, as a card's.
  */
-export function signAttestation(attestationKey: Uint8Array, message: Uint8Array, certificate?: Uint8Array): Uint8Array {
+export function signAttestation(attestationKey: Uint8Array, message: Uint8Array): Uint8Array {
   if (attestationKey.length !== 32) throw new RangeError('a P-256 attestation key is 32 bytes');
-  const cert = certificate ? Buffer.from(certificate.buffer, certificate.byteOffset, certificate.byteLength) : null;
-  const at = cert ? cert.indexOf(P256_SPKI_HEAD) : -1;
-  if (cert && at >= 0 && at + P256_SPKI_HEAD.length + 64 <= cert.length) {
-    const x = at + P256_SPKI_HEAD.length;
-    const key = createPrivateKey({
-      key: {
-        kty: 'EC', crv: 'P-256', d: Buffer.from(attestationKey).toString('base64url'),
-        x: cert.subarray(x, x + 32).toString('base64url'), y: cert.subarray(x + 32, x + 64).toString('base64url'),
-      },
-      format: 'jwk',
-    });
-    return sign('sha256', message, key);
-  }
-  const der = Buffer.concat([SEC1_HEAD, attestationKey, SEC1_TAIL]);
-  try {
-    return sign('sha256', message, createPrivateKey({ key: der, format: 'der', type: 'sec1' }));
-  } finally {
-    der.fill(0);
-  }
+  return signP256(attestationKey, message);
 }
 
 function secretKey(random: Random): Uint8Array {
