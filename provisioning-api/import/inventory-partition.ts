@@ -93,7 +93,7 @@ export const inventoryPartitionQueries = {
   rangesOverlapping: (column: 'imsi' | 'msisdn') => `SELECT relname FROM sims_partitions WHERE ${column}_min <= $2 AND ${column}_max >= $1 ORDER BY relname`,
   /** Columns, defaults and checks of `sims`; optionally the check of an ICCID range [lower, upper) (quoted literals). */
   createTable: (table: string, range?: Range) => `CREATE TABLE ${table} (LIKE sims INCLUDING DEFAULTS INCLUDING CONSTRAINTS${
-    range ? `, CONSTRAINT ${table}_iccid_range ${rangeCheck(range)}` : ''})`,
+    range ? `, CONSTRAINT ${table}_iccid_range ${rangeCheck(range)}` : ''}) WITH (fillfactor = 50)`,
   /** Validates every row: one scan of the table. */
   addRangeCheck: (table: string, range: Range) => `ALTER TABLE ${table} ADD CONSTRAINT ${table}_iccid_range ${rangeCheck(range)}`,
   /**
