@@ -41,6 +41,25 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
 }
 
 /**
+ * `fn` with a connection of its own in a read-only REPEATABLE READ transaction: one snapshot
+ * for everything it reads, beside whatever transaction the caller holds on another.
+ */
+export async function withSnapshot<T>(pool: Pool, fn: (reader: PoolClient) => Promise<T>): Promise<T> {
+  const reader = await pool.connect();
+  try {
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const result = await fn(reader);
+    await reader.query('COMMIT');
+    return result;
+  } catch (e) {
+    await reader.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    reader.release();
+  }
+}
+
+/**
  * Joins as nested loops over index probes, for the rest of the caller's transaction.
  *
  * The provisioning workers write in batches: an array of a few hundred keys joined to a
