@@ -86,3 +86,44 @@ t.test('card log: records of any size and any text through one reused buffer', a
   t.equal((await read.get(m0))!.memory.state.applet.version, long, 'a 40 KB record with multi-byte text');
   read.close();
 });
+
+t.test('card log: compaction keeps every card\'s latest record, whatever the order of the saves and the size of a record', async (t) => {
+  const count = 40;
+  const { dir, index, ca } = await fleetFiles(t, count);
+  const msisdns = Array.from({ length: count }, (_, i) => `4477${String(i).padStart(8, '0')}`);
+  // Threshold 1 byte: the log is rewritten whenever it is past twice what its latest records need.
+  const store = new CardStore(dir, index, ca, count, 1);
+  const cards = await Promise.all(msisdns.map(async (m) => (await store.get(m))!));
+  const expected = new Map<string, number>();
+  let compactions = 0;
+  let before = store.logBytes;
+  for (let round = 1; round <= 6; round++) {
+    // Each round saves the cards in a new order (runs of adjacent records broken up) and, in
+    // rounds 3 and 4, only half of them; card 7's record is over 4 MB
+    // from round 3 on.
+    const order = msisdns.map((m, i) => ({ m, i, k: Math.random() })).sort((a, b) => a.k - b.k).slice(0, round === 3 || round === 4 ? count / 2 : count);
+    for (const { m, i } of order) {
+      const card = cards[i]!;
+      card.memory.state.keysets[0]!.counter = round * 1000 + i;
+      card.memory.state.applet.version = round >= 3 && i === 7 ? 'v'.repeat(4_300_000) : `r${round}`;
+      store.save(m, card);
+      expected.set(m, round * 1000 + i);
+      if (store.logBytes < before) compactions++;
+      before = store.logBytes;
+    }
+  }
+  t.ok(compactions >= 2, `compacted ${compactions} times`);
+  const sizeAfter = store.logBytes;
+  store.close();
+  t.equal(statSync(join(dir, 'cards.log')).size, sizeAfter, 'the file is as long as the store says');
+  const reopened = new CardStore(dir, index, ca, count, 1 << 30);
+  const wrong: string[] = [];
+  for (const m of msisdns) {
+    const counter = (await reopened.get(m))!.memory.state.keysets[0]!.counter;
+    if (counter !== (expected.get(m) ?? 0)) wrong.push(`${m}: ${counter}, not ${expected.get(m) ?? 0}`);
+  }
+  t.same(wrong, [], 'every card as last saved');
+  t.equal((await reopened.get(msisdns[7]!))!.memory.state.applet.version.length, 4_300_000, 'the large record whole');
+  t.equal(reopened.saved, count, 'every card has its record');
+  reopened.close();
+});
