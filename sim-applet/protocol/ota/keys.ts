@@ -49,8 +49,9 @@ export class KeyMaterial {
   /** Single DES key as forge's binary string. */
   readonly forgeKey: string | undefined;
   readonly zeroIv: Buffer;
-  #cmacK1: Buffer | undefined;
-  #cmacK2: Buffer | undefined;
+  /** SP 800-38B §6.1 subkeys, AES only. */
+  readonly cmacK1: Buffer | undefined;
+  readonly cmacK2: Buffer | undefined;
   #encryptor: ZeroIvCbcEncryptor | undefined;
 
   constructor(
@@ -64,27 +65,13 @@ export class KeyMaterial {
     const own = Buffer.from(bytes);
     this.keyObject = this.nodeCipher === undefined ? undefined : createSecretKey(own);
     this.forgeKey = algorithm === 'des' ? own.toString('binary') : undefined;
-  }
-
-  /**
-   * SP 800-38B §6.1 subkeys (AES only; undefined otherwise), worked out on first use: a KIc
-   * never needs them, and each OTA message makes its keys afresh (a cipher and a block
-   * encryption saved a key that only ciphers).
-   */
-  get cmacK1(): Buffer | undefined {
-    if (this.algorithm !== 'aes') return undefined;
-    if (!this.#cmacK1) {
-      // L = CIPH_K(0^128).
+    if (algorithm === 'aes') {
+      // SP 800-38B §6.1: L = CIPH_K(0^128).
       const l = Buffer.alloc(16);
       this.encryptor().encryptInPlace(l);
-      this.#cmacK1 = doubleBlock(l);
-      this.#cmacK2 = doubleBlock(this.#cmacK1);
+      this.cmacK1 = doubleBlock(l);
+      this.cmacK2 = doubleBlock(this.cmacK1);
     }
-    return this.#cmacK1;
-  }
-
-  get cmacK2(): Buffer | undefined {
-    return this.cmacK1 === undefined ? undefined : this.#cmacK2;
   }
 
   /** The key's long-lived zero-IV CBC encryptor (node:crypto ciphers only), made on first use. */
