@@ -25,10 +25,22 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
 }
 
 /** Run `fn` in a transaction on one client; commit on success, roll back on any error. */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'BEGIN', fn);
+}
+
+/**
+ * `fn` with a connection of its own in a read-only REPEATABLE READ transaction: one snapshot
+ * for everything it reads, beside whatever transaction the caller holds on another.
+ */
+export function withSnapshot<T>(pool: Pool, fn: (reader: PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+}
+
+async function inTransaction<T>(pool: Pool, begin: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -37,25 +49,6 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     throw e;
   } finally {
     client.release();
-  }
-}
-
-/**
- * `fn` with a connection of its own in a read-only REPEATABLE READ transaction: one snapshot
- * for everything it reads, beside whatever transaction the caller holds on another.
- */
-export async function withSnapshot<T>(pool: Pool, fn: (reader: PoolClient) => Promise<T>): Promise<T> {
-  const reader = await pool.connect();
-  try {
-    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await fn(reader);
-    await reader.query('COMMIT');
-    return result;
-  } catch (e) {
-    await reader.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    reader.release();
   }
 }
 
