@@ -81,7 +81,7 @@ export function attestationMessage(iccid: string, curve: Curve, slot: number, pu
  * scalar multiplication with OpenSSL and the rest modulo n. Nonces are random, as a card's.
  */
 export function signAttestation(attestationKey: Uint8Array, message: Uint8Array): Uint8Array {
-  if (attestationKey.length !== 32) throw new RangeError('a P-256 attestation key is 32 bytes');
+  // signP256 refuses (RangeError) a key that is not a P-256 scalar.
   return signP256(attestationKey, message);
 }
 

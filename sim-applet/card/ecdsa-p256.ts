@@ -11,7 +11,7 @@
  *
  * So the one scalar multiplication ECDSA needs, R = k·G, is OpenSSL's (ECDH with k as its
  * private key: the fixed-base multiplication with precomputed tables, about 25 µs), and the
- * arithmetic modulo n is @noble/curves' (its Field and inverse). Nonces are 48 bytes from
+ * arithmetic modulo n is @noble/curves' (the curve's scalar field, p256.Point.Fn). Nonces are 48 bytes from
  * node:crypto's CSPRNG reduced to [1, n-1] as @noble/curves reduces secret keys (FIPS 186-5
  * A.3.1 through A.2.1: uniform to within 2^-128). The modular arithmetic is not constant time:
  * this is a simulator's card; a real one signs inside its secure element.
