@@ -23,6 +23,7 @@ import { otaSubmitFields } from '../provisioning-api/smpp/ota-pdu.js';
 import { createVendorCa, getStatusApdu, inventory, vendorCaToPem } from '../sim-applet/index.js';
 import type { Benchmark } from './index.js';
 import { fmtRate, median } from './measure.js';
+import { inheritedNodeFlags } from './node-flags.js';
 
 const SERVER = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIMCHAIN = fileURLToPath(new URL('../bin/simchain.js', import.meta.url));
@@ -75,7 +76,7 @@ export const benchmark: Benchmark = {
       writeFileSync(join(dir, 'vendor-ca.json'), JSON.stringify(vendorCaToPem(createVendorCa({ random: randomBytes, now: new Date() }))));
 
       // The SMSC in a process of its own, as the operator's SMSC is another system.
-      const smsc = spawn(process.execPath, [SIMCHAIN, 'sim', 'smsc', '--port', '0', '--window', '1000', '--account', 'operator:op:operator', '--account', 'fleet:fleet:network'],
+      const smsc = spawn(process.execPath, [...inheritedNodeFlags(), SIMCHAIN, 'sim', 'smsc', '--port', '0', '--window', '1000', '--account', 'operator:op:operator', '--account', 'fleet:fleet:network'],
         { stdio: ['ignore', 'pipe', 'inherit'] });
       const smscExit = new Promise<void>((resolve) => smsc.once('exit', () => resolve()));
       cleanups.push(async () => {
@@ -87,7 +88,7 @@ export const benchmark: Benchmark = {
         void smscExit.then(() => reject(new Error('the SMSC exited before it was ready')));
       });
 
-      const fleet = spawn(process.execPath, [...(process.env.OTA_BENCH_FLEET_NODE_ARGS?.split(' ').filter(Boolean) ?? []), SIMCHAIN, 'sim', 'fleet', '--smsc', `127.0.0.1:${port}`, '--vendor-file', vendorFile,
+      const fleet = spawn(process.execPath, [...inheritedNodeFlags(), ...(process.env.OTA_BENCH_FLEET_NODE_ARGS?.split(' ').filter(Boolean) ?? []), SIMCHAIN, 'sim', 'fleet', '--smsc', `127.0.0.1:${port}`, '--vendor-file', vendorFile,
         '--vendor-ca', join(dir, 'vendor-ca.json'), '--dir', join(dir, 'cards')], { stdio: ['ignore', 'pipe', 'inherit'] });
       const fleetExit = new Promise<void>((resolve) => fleet.once('exit', () => resolve()));
       cleanups.push(async () => {

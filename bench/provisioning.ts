@@ -25,6 +25,7 @@ import { createVendorCa, inventory, issueDerivedCardCertificate, vendorCaToPem }
 import { startAnvil } from '../simulators/chain/index.js';
 import type { Benchmark } from './index.js';
 import { fmtRate } from './measure.js';
+import { inheritedNodeFlags } from './node-flags.js';
 
 const SERVER = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIMCHAIN = fileURLToPath(new URL('../bin/simchain.js', import.meta.url));
@@ -78,7 +79,7 @@ function peakRssMb(pid: number): number {
 
 /** A `simchain` subcommand in its own process; resolves with its first stdout line as JSON. */
 async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<{ pid: number; ready: Record<string, unknown>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeArgs, SIMCHAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...inheritedNodeFlags(), ...nodeArgs, SIMCHAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as Record<string, unknown>));

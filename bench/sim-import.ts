@@ -27,6 +27,7 @@ import { inventoryPartitionQueries, loadTableName } from '../provisioning-api/im
 import { inventory } from '../sim-applet/index.js';
 import type { Benchmark } from './index.js';
 import { fmtRate, median } from './measure.js';
+import { inheritedNodeFlags } from './node-flags.js';
 
 const SIMCHAIN = fileURLToPath(new URL('../bin/simchain.js', import.meta.url));
 const SERVER = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -132,7 +133,7 @@ function runImport(url: string, home: string, file: string): Promise<{ seconds: 
     const env = { ...process.env, DATABASE_URL: url, SIMCHAIN_HOME: home, SIMCHAIN_MASTER_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'warn' };
     const start = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - start) / 1e9;
-    const child = spawn(process.execPath, [SIMCHAIN, 'import', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...inheritedNodeFlags(), SIMCHAIN, 'import', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let firstRows = 0;
     let peakRss = 0;

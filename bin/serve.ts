@@ -100,7 +100,7 @@ function tryNext(url: string, home: string, importId: string): string {
     'try next:',
     `  curl ${auth} '${url}/v1/sims?limit=5'`,
     `  curl ${auth} -H 'content-type: application/json' -d '{"importId":"${importId}"}' ${url}/v1/provisioning-batches`,
-    '  node bin/simchain.js demo     # 10,000 SIMs provisioned end to end, then proven on chain',
+    '  node --max-semi-space-size=64 bin/simchain.js demo     # 10,000 SIMs provisioned end to end, then proven on chain',
   ].join('\n');
 }
 

@@ -95,7 +95,7 @@ t.test('start on embedded defaults, stop, start again', async (t) => {
   const fleetLine = /fleet: 50 cards, inventory imported as ([0-9a-f-]{36})/.exec(first.stdout());
   t.ok(fleetLine, 'the fleet and its import are announced');
   const importId = fleetLine![1]!;
-  t.match(first.stdout(), /try next:\n {2}curl .*\/v1\/sims.*\n {2}curl .*\/v1\/provisioning-batches\n {2}node bin\/simchain\.js demo/, 'three commands to try next');
+  t.match(first.stdout(), /try next:\n {2}curl .*\/v1\/sims.*\n {2}curl .*\/v1\/provisioning-batches\n {2}node --max-semi-space-size=64 bin\/simchain\.js demo/, 'three commands to try next');
   t.equal(statSync(join(home, 'smsc.json')).mode & 0o777, 0o600, 'the SMSC accounts are 0600');
   const smscAccounts = readFileSync(join(home, 'smsc.json'), 'utf8');
   const vendorFile = readFileSync(join(home, 'inventory', 'vendor.csv'), 'utf8');
