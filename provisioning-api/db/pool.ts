@@ -9,7 +9,7 @@ export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
-  /** Receives errors of idle clients (a server restart, a killed backend). */
+  /** Receives the errors of lost connections (a server restart, a killed backend), idle or in use. */
   onError?: (e: Error) => void;
 }
 
@@ -19,8 +19,14 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'simchain',
   });
-  // An idle client's error must not crash the process: the pool drops that client.
-  pool.on('error', (e) => options.onError?.(e));
+  // A lost connection must not crash the process. pg-pool listens for the errors of idle
+  // clients only (and emits them on the pool); a client in use whose connection is cut (a
+  // backend terminated, the server restarting) rejects its query and then emits 'error' with
+  // nobody listening: an uncaught exception. So every client gets a listener of its own for
+  // its whole life; the pool drops the client when it is released (it is no longer queryable).
+  pool.on('connect', (client) => client.on('error', (e) => options.onError?.(e)));
+  // The pool's own event repeats an idle client's error, which the listener above reported.
+  pool.on('error', () => undefined);
   return pool;
 }
 
