@@ -14,8 +14,8 @@ export type ItemState = (typeof ITEM_STATES)[number];
 
 /** Items still on their way to a key (the batch anchors when none is left, or at its deadline). */
 export const KEYGEN_OPEN: readonly ItemState[] = ['queued', 'keygen-sent'];
-/** Items whose card has not yet confirmed its identity. */
-export const IDENTITY_OPEN: readonly ItemState[] = ['anchored', 'identity-sent'];
+/** Items whose card has not yet confirmed its identity (in a batch whose anchoring is confirmed: a keyed item waits for its first STORE DATA). */
+export const IDENTITY_OPEN: readonly ItemState[] = ['keyed', 'anchored', 'identity-sent'];
 
 /** How a settled OTA command ended, as the ota_messages row records it. */
 export interface OtaOutcome {

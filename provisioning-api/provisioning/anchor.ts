@@ -5,8 +5,9 @@
  * device row with its proof is written, and `DeviceRegistry.anchorBatch(root, leafCount,
  * batchRef)` is planned in the chain outbox, all in one transaction: the tree, the proofs
  * and the transaction exist together or not at all. The outbox sends it (once: its id is the
- * batch's, and batchRef is unique on chain too); when it is confirmed, the SIMs turn
- * `active` and their identity push is queued, again in one transaction.
+ * batch's, and batchRef is unique on chain too); when it is confirmed, the batch turns to
+ * `identity` and its identity push is queued, again in one transaction: each chunk of that
+ * push sets its SIMs `active` as it sends them their identity (steps.ts).
  *
  * Runs as a pg-boss job (one per batch at a time), sent when the last SIM's key arrives and
  * at the deadline; waiting for the confirmation is bounded, and a job that gives up waiting
@@ -64,15 +65,13 @@ export async function runAnchorJob(svc: Services, batchId: string, options: { co
               anchored_at = now(), updated_at = now() WHERE id = $1`,
       [batchId, entry.receipt!.hash, entry.receipt!.blockNumber, entry.receipt!.gasUsed.toString()],
     );
-    await client.query(`UPDATE provisioning_items SET state = 'anchored', anchored_at = now(), attempts = 0, updated_at = now() WHERE batch_id = $1 AND state = 'keyed'`, [batchId]);
-    await client.query(
-      `UPDATE sims s SET state = 'active', state_changed_at = now()
-         FROM provisioning_items i WHERE i.batch_id = $1 AND i.state = 'anchored' AND s.iccid = i.iccid AND s.state = 'provisioning'`,
-      [batchId],
-    );
+    // The keyed items stay as they are: each identity chunk job, in the transaction that
+    // writes its STORE DATA, sets its SIMs active and its items sent (steps.ts). Done here for
+    // the whole batch at once, the two updates held every other worker for about 1.9 s at
+    // 100,000 SIMs, and each item was written once more (README, benchmark `provisioning`).
     const chunks = (await client.query<{ from: string; to: string }>(
       `SELECT min(iccid) AS from, max(iccid) AS to
-         FROM (SELECT iccid, (row_number() OVER (ORDER BY iccid) - 1) / ${CHUNK} AS g FROM provisioning_items WHERE batch_id = $1 AND state = 'anchored') x
+         FROM (SELECT iccid, (row_number() OVER (ORDER BY iccid) - 1) / ${CHUNK} AS g FROM provisioning_items WHERE batch_id = $1 AND state = 'keyed') x
         GROUP BY g ORDER BY 1`,
       [batchId],
     )).rows;

@@ -83,7 +83,7 @@ export class Provisioner {
     this.sweeperTimer.unref();
   }
 
-  /** Waiting SIMs nobody sent for `stalledSeconds`, and batches whose anchoring nobody drives. */
+  /** Waiting SIMs nobody sent for `stalledSeconds` (keyed ones of an anchored batch included), and batches whose anchoring nobody drives. */
   private async sweepStalled(): Promise<void> {
     const { svc } = this;
     const window = this.options.window ?? 4000;
@@ -91,9 +91,14 @@ export class Provisioner {
       if (this.inFlight.size < window / 2) {
         const stalled = (await svc.pool.query<{ batchId: string; state: string; iccids: string[] }>(
           `SELECT "batchId", state, array_agg(iccid) AS iccids
-             FROM (SELECT batch_id AS "batchId", state, iccid FROM provisioning_items
-                    WHERE state IN ('queued', 'anchored') AND not_before < now() - make_interval(secs => $1) AND updated_at < now() - make_interval(secs => $1)
-                    LIMIT 1000) stalled
+             FROM ((SELECT batch_id AS "batchId", state, iccid FROM provisioning_items
+                     WHERE state IN ('queued', 'anchored') AND not_before < now() - make_interval(secs => $1) AND updated_at < now() - make_interval(secs => $1)
+                     LIMIT 1000)
+                   UNION ALL
+                   -- Keyed items of a batch anchored a while ago whose first STORE DATA nobody sent.
+                   (SELECT i.batch_id, i.state, i.iccid FROM provisioning_batches b JOIN provisioning_items i ON i.batch_id = b.id AND i.state = 'keyed'
+                     WHERE b.state = 'identity' AND b.anchored_at < now() - make_interval(secs => $1)
+                     LIMIT 1000)) stalled
             GROUP BY "batchId", state`,
           [this.options.stalledSeconds ?? 20],
         )).rows;

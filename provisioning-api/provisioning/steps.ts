@@ -1,7 +1,11 @@
 /**
  * The two OTA steps of a SIM's provisioning, each an OTA command whose PoR decides:
- *   keygen:   queued   → keygen-sent   → keyed     (GENERATE KEY PAIR; the key attested)
- *   identity: anchored → identity-sent → done      (STORE DATA: chain id, registry, batch)
+ *   keygen:   queued          → keygen-sent   → keyed  (GENERATE KEY PAIR; the key attested)
+ *   identity: keyed, anchored → identity-sent → done   (STORE DATA: chain id, registry, batch)
+ * The identity step takes the keyed items of a batch whose anchoring is confirmed (its state
+ * `identity`): in the transaction that writes their STORE DATA it sets their SIMs `active`
+ * and records when they were anchored. `anchored` is where an identity push waits for a
+ * resend (and where items waited before the first, until this was folded into it).
  *
  * `dispatch` runs as a pg-boss job for a chunk of a batch's SIMs: in one transaction it locks
  * the chunk's waiting items, writes their OTA messages (the gateway's `prepare`: counter,
@@ -24,7 +28,10 @@ import { attestInline, type Attest } from './attest-pool.js';
 export type StepName = 'keygen' | 'identity';
 
 interface StepSpec {
+  /** Where an item waits for a resend of the step's command. */
   waiting: ItemState;
+  /** What a step job takes: the waiting items and, for the identity, the keyed ones of an anchored batch. */
+  takes: readonly ItemState[];
   sent: ItemState;
   queue: QueueName;
   /** Where a SIM that gives up ends. */
@@ -32,8 +39,8 @@ interface StepSpec {
 }
 
 export const STEPS: Record<StepName, StepSpec> = {
-  keygen: { waiting: 'queued', sent: 'keygen-sent', queue: QUEUES.provisioningKeygen, failed: 'failed' },
-  identity: { waiting: 'anchored', sent: 'identity-sent', queue: QUEUES.provisioningIdentity, failed: 'push-failed' },
+  keygen: { waiting: 'queued', takes: ['queued'], sent: 'keygen-sent', queue: QUEUES.provisioningKeygen, failed: 'failed' },
+  identity: { waiting: 'anchored', takes: ['keyed', 'anchored'], sent: 'identity-sent', queue: QUEUES.provisioningIdentity, failed: 'push-failed' },
 };
 
 /** A step job: a range of a batch's ICCIDs (first pass) or a list (retries). */
@@ -83,20 +90,32 @@ export async function dispatchStep(svc: Services, step: StepName, job: StepJob):
     const held = step === 'keygen'
       ? 'EXISTS (SELECT 1 FROM sims s WHERE s.iccid = i.iccid AND s.attestation_certificate IS NOT NULL)'
       : 'false';
-    const items = (await client.query<{ iccid: string; certificateHeld: boolean }>(
-      `SELECT i.iccid, ${held} AS "certificateHeld" FROM provisioning_items i
-        WHERE i.batch_id = $1 AND i.state = $2 AND i.not_before <= now() + interval '1 second'
+    // A keyed item is the identity step's only once its batch's anchoring is confirmed.
+    const anchored = step === 'identity'
+      ? `AND EXISTS (SELECT 1 FROM provisioning_batches b WHERE b.id = $1 AND b.state = 'identity')`
+      : '';
+    const items = (await client.query<{ iccid: string; state: ItemState; certificateHeld: boolean }>(
+      `SELECT i.iccid, i.state, ${held} AS "certificateHeld" FROM provisioning_items i
+        WHERE i.batch_id = $1 AND i.state = ANY($2::text[]) AND i.not_before <= now() + interval '1 second'
           AND ($3::text IS NULL OR i.iccid >= $3) AND ($4::text IS NULL OR i.iccid <= $4)
-          AND ($5::text[] IS NULL OR i.iccid = ANY($5::text[]))
+          AND ($5::text[] IS NULL OR i.iccid = ANY($5::text[])) ${anchored}
         ORDER BY i.iccid FOR UPDATE OF i`,
-      [job.batchId, spec.waiting, job.from ?? null, job.to ?? null, job.iccids ?? null],
+      [job.batchId, spec.takes, job.from ?? null, job.to ?? null, job.iccids ?? null],
     )).rows;
     if (items.length === 0) return null;
     const commands = await commandsOf(client, step, job.batchId);
     const iccids = items.map((i) => i.iccid);
+    // Their binding is on chain: the SIMs are active from the moment their identity is sent.
+    const fresh = items.filter((i) => i.state === 'keyed').map((i) => i.iccid);
+    if (fresh.length > 0) {
+      await client.query(`UPDATE sims SET state = 'active', state_changed_at = now() WHERE iccid = ANY($1::text[]) AND state = 'provisioning'`, [fresh]);
+    }
     const sent = await ota.prepare(client, items.map((i) => ({ iccid: i.iccid, commands: commands(i.certificateHeld) })));
+    // A keyed item starts the identity step: its attempts count again from this first send.
     await client.query(
-      `UPDATE provisioning_items i SET state = $2, ota_message_id = u.m, attempts = attempts + 1, updated_at = now()
+      `UPDATE provisioning_items i SET state = $2, ota_message_id = u.m, updated_at = now(),
+              attempts = CASE WHEN i.state = 'keyed' THEN 1 ELSE i.attempts + 1 END,
+              anchored_at = CASE WHEN i.state = 'keyed' THEN now() ELSE i.anchored_at END
          FROM unnest($3::text[], $4::bigint[]) AS u(iccid, m)
         WHERE i.batch_id = $1 AND i.iccid = u.iccid`,
       [job.batchId, spec.sent, iccids, sent.ids],

@@ -12,6 +12,7 @@ import { createPool, type Pool } from '../db/pool.js';
 import type { App } from '../http/app.js';
 import { startJobQueue, type JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../logging.js';
+import type { ProvisionerOptions } from '../provisioning/engine.js';
 import { loadMasterKeyring, type MasterKeyring } from '../secrets/master-key.js';
 import { bootstrap } from '../services/api-keys.js';
 import type { Services } from '../services/context.js';
@@ -26,6 +27,8 @@ export interface BackendOptions {
   /** Run migrations and the bootstrap. Default true. */
   migrate?: boolean;
   workers?: boolean;
+  /** How the provisioning workers sweep for stalled work (tests shorten it); their retries come from `config`. */
+  provisioning?: Pick<ProvisionerOptions, 'stalledCheckMs' | 'stalledSeconds'>;
   http?: boolean;
   /** Called once, on the install's first start, with the bootstrap admin key and its file. */
   onAdminKey?: (token: string, file: string) => void;
@@ -110,7 +113,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     {
       name: 'pool',
       async start() {
-        pool = createPool(databaseUrl, { onError: (e) => log.warn({ err: e }, 'idle database connection lost') });
+        pool = createPool(databaseUrl, { onError: (e) => log.warn({ err: e }, 'database connection lost') });
         if (options.migrate !== false) {
           const { adminToken } = await bootstrap(pool, config.operatorName);
           if (adminToken !== null) options.onAdminKey?.(adminToken, writeAdminKey(config.home, adminToken));
@@ -144,7 +147,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       async start() {
         if (options.workers) {
           const { startWorkers } = await import('../jobs/workers.js');
-          stopWorkers = await startWorkers(services!, { provisioning: { retryBaseSeconds: config.otaRetryBaseSeconds, maxAttempts: config.otaMaxAttempts } });
+          stopWorkers = await startWorkers(services!, { provisioning: { ...options.provisioning, retryBaseSeconds: config.otaRetryBaseSeconds, maxAttempts: config.otaMaxAttempts } });
         }
       },
       async stop() {

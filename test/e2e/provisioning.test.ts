@@ -9,6 +9,7 @@ import t from 'tap';
 import { JsonRpcProvider } from 'ethers';
 import { DeviceRegistry__factory } from '../../contracts/index.js';
 import { createApiKey, insertTenant } from '../../provisioning-api/index.js';
+import { dispatchStep } from '../../provisioning-api/provisioning/steps.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const CARDS = 120;
@@ -251,4 +252,77 @@ t.test('with the card certificates in the vendor file, the cards leave them out:
   const device = (await stack.db.pool.query<{ address: string }>('SELECT address FROM devices WHERE iccid = $1', [sims[2]!.iccid])).rows[0]!;
   const got = (await stack.api('GET', `/v1/devices/${device.address}`)).body;
   t.ok(await registry.verify(got.batch.chainBatchId, got.address, got.imsiCommitment, got.proof), 'verified on chain');
+});
+
+t.test('after the anchoring, each identity chunk sets its SIMs active in the transaction that sends them STORE DATA', async (t) => {
+  const stack = await startStack({ cards: 4, firstSerial: 24_000 });
+  const importId = await stack.importInventory();
+  const iccids = (await stack.db.pool.query<{ iccid: string }>('SELECT iccid FROM sims ORDER BY iccid')).rows.map((r) => r.iccid);
+  const node = new JsonRpcProvider(stack.anvil.rpcUrl);
+  t.teardown(() => node.destroy());
+  await node.send('evm_setAutomine', [false]);
+  const created = await stack.api('POST', '/v1/provisioning-batches', { importId });
+  const batchId = created.body.id as string;
+  await until('the batch anchoring', async () => (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body.state === 'anchoring', 60_000);
+
+  // Not yet confirmed: an identity job takes none of the keyed items.
+  t.same(await dispatchStep(stack.backend.services, 'identity', { batchId }), [], 'no STORE DATA before the anchoring is confirmed');
+  const itemStates = async () => (await stack.db.pool.query<{ state: string; attempts: number; anchored: boolean }>(
+    'SELECT state, attempts, anchored_at IS NOT NULL AS anchored FROM provisioning_items WHERE batch_id = $1 ORDER BY iccid', [batchId])).rows;
+  const simStates = async () => (await stack.db.pool.query<{ state: string }>('SELECT state FROM sims ORDER BY iccid')).rows.map((r) => r.state);
+  t.same((await itemStates()).map((i) => i.state), ['keyed', 'keyed', 'keyed', 'keyed']);
+
+  // One item locked by another transaction holds the chunk's job (its SELECT ... FOR UPDATE
+  // waits): the batch is anchored, its items keyed, its SIMs not active yet.
+  const holder = await stack.db.pool.connect();
+  t.teardown(() => holder.release());
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND iccid = $2 FOR UPDATE', [batchId, iccids[3]]);
+  await node.send('evm_setAutomine', [true]);
+  await node.send('evm_mine', []);
+  const anchored = await until('the anchoring confirmed', async () => {
+    const b = (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body;
+    return b.state === 'identity' ? b : null;
+  }, 60_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.match(anchored.counts, { keyed: 0, anchored: 4, 'identity-sent': 0, done: 0 }, 'the API counts the keyed items of an anchored batch as anchored');
+  t.same((await itemStates()).map((i) => i.state), ['keyed', 'keyed', 'keyed', 'keyed'], 'nothing sent while the chunk waits');
+  t.same(await simStates(), ['provisioning', 'provisioning', 'provisioning', 'provisioning'], 'no SIM active before its STORE DATA is written');
+
+  await holder.query('COMMIT');
+  const done = await waitBatch(stack, batchId);
+  t.equal(done.state, 'completed');
+  t.equal(done.counts.done, 4);
+  t.same(await simStates(), ['active', 'active', 'active', 'active']);
+  t.same(await itemStates(), iccids.map(() => ({ state: 'done', attempts: 1, anchored: true })), 'one send each, counted from the identity step, with the time they were anchored');
+});
+
+t.test('keyed items of an anchored batch whose identity job was lost are swept and pushed', async (t) => {
+  const stack = await startStack({ cards: 3, firstSerial: 27_000, stalledSeconds: 2, stalledCheckMs: 300 });
+  const importId = await stack.importInventory();
+  const iccids = (await stack.db.pool.query<{ iccid: string }>('SELECT iccid FROM sims ORDER BY iccid')).rows.map((r) => r.iccid);
+  const node = new JsonRpcProvider(stack.anvil.rpcUrl);
+  t.teardown(() => node.destroy());
+  await node.send('evm_setAutomine', [false]);
+  const batchId = (await stack.api('POST', '/v1/provisioning-batches', { importId })).body.id as string;
+  await until('the batch anchoring', async () => (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body.state === 'anchoring', 60_000);
+  const holder = await stack.db.pool.connect();
+  t.teardown(() => holder.release());
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND iccid = $2 FOR UPDATE', [batchId, iccids[0]]);
+  await node.send('evm_setAutomine', [true]);
+  await node.send('evm_mine', []);
+  // The chunk's job waits on the lock; it is lost (its row deleted, its connection cut), as
+  // a job of a worker that died is until pg-boss expires it.
+  const waiting = await until('the chunk job waiting on the lock', async () => (await stack.db.pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE OF i%'`)).rows[0], 60_000);
+  await stack.db.pool.query(`DELETE FROM pgboss.job WHERE name = 'provisioning-identity'`);
+  await stack.db.pool.query('SELECT pg_terminate_backend($1)', [waiting.pid]);
+  await holder.query('COMMIT');
+  t.same((await stack.db.pool.query('SELECT state FROM provisioning_items WHERE batch_id = $1 ORDER BY iccid', [batchId])).rows.map((r) => r.state),
+    ['keyed', 'keyed', 'keyed'], 'no job left to push them');
+  const done = await waitBatch(stack, batchId);
+  t.equal(done.state, 'completed', 'the sweeper pushed them');
+  t.equal(done.counts.done, 3);
+  t.same((await stack.db.pool.query<{ state: string }>('SELECT state FROM sims ORDER BY iccid')).rows.map((r) => r.state), ['active', 'active', 'active']);
 });

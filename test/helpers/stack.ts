@@ -54,6 +54,9 @@ export interface StackOptions {
   maxAttempts?: number;
   /** Write each card's attestation certificate into the vendor file (column ATTESTATION_CERT), as the card factory issues it. */
   certificates?: boolean;
+  /** The provisioning sweeper's period and what it counts as stalled (defaults: 3 s, 20 s). */
+  stalledCheckMs?: number;
+  stalledSeconds?: number;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -96,6 +99,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const boot = () => startBackend({
     config, log, workers: true, http: true,
+    provisioning: { stalledCheckMs: options.stalledCheckMs, stalledSeconds: options.stalledSeconds },
     onAdminKey: (token) => (adminKey = token),
     chain: { rpcUrl: anvil.rpcUrl, signerKey: anvil.accounts[0]!.privateKey, confirmations: 1 },
     ota: { smsc: config.smpp!, sourceAddr: config.smppSourceAddr, binds: 1, window: 100, porTimeoutSeconds: config.otaPorTimeoutSeconds },
