@@ -70,6 +70,21 @@ export class AttestationPool {
     return answers.flat();
   };
 
+  /**
+   * Start every worker now, so the first checks do not wait for a worker to load its modules
+   * (about a second under load: until then a batch's first PoRs piled up, the window of
+   * commands in flight filled, and key generation stood still). Idle, they keep no process alive.
+   */
+  warm(): void {
+    if (this.#closed) return;
+    for (let k = 0; k < this.size; k++) if (!this.#slots[k]) this.#start(k);
+  }
+
+  /** Workers running now. */
+  get started(): number {
+    return this.#slots.filter((s) => s !== null).length;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#slots.map((s) => s?.worker.terminate()));

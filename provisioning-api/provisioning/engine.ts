@@ -63,7 +63,10 @@ export class Provisioner {
     const { svc } = this;
     const ota = svc.ota!;
     const workers = this.options.attestWorkers ?? defaultAttestWorkers();
-    if (workers > 0) this.attestPool = new AttestationPool(workers);
+    if (workers > 0) {
+      this.attestPool = new AttestationPool(workers);
+      this.attestPool.warm();
+    }
     ota.on('settled', (s: OtaSettled) => {
       if (!this.inFlight.has(s.id)) return;
       this.settledIds.push(s.id);

@@ -68,3 +68,20 @@ t.test('a closed pool refuses work; checks it held fail rather than hang', async
   await t.rejects(pool.attest(ca, NOW, items), /closed/);
   t.throws(() => new AttestationPool(0), RangeError);
 });
+
+t.test('warm starts every worker before the first check, and a closed pool starts none', async (t) => {
+  const pool = new AttestationPool(2);
+  t.teardown(() => pool.close());
+  t.equal(pool.started, 0, 'none until asked');
+  pool.warm();
+  t.equal(pool.started, 2, 'both loading before any check');
+  pool.warm();
+  t.equal(pool.started, 2, 'warm again starts no more');
+  const items = inputs(3);
+  const outcomes = await pool.attest(vendorAuthority(vendorCa().certificate), NOW, items);
+  t.same(outcomes.map((o) => o.ok), [true, true, true], 'the warm workers check');
+  await pool.close();
+  t.equal(pool.started, 0);
+  pool.warm();
+  t.equal(pool.started, 0, 'closed: nothing started');
+});
