@@ -5,7 +5,7 @@
  * STORE DATA pushed to each card), and the result checked from outside: every device
  * verifies on chain with the proof the API gives, every card holds its identity.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { JsonRpcProvider } from 'ethers';
 import { DeviceRegistry__factory } from '../../contracts/index.js';
 import { createApiKey, insertTenant } from '../../provisioning-api/index.js';
@@ -29,6 +29,38 @@ async function waitBatch(stack: Stack, id: string): Promise<any> {
     const b = (await stack.api('GET', `/v1/provisioning-batches/${id}`)).body;
     return b.state === 'completed' || b.state === 'failed' ? b : null;
   });
+}
+
+/**
+ * A batch of all the stack's SIMs, held at its anchoring: the chain mines nothing until
+ * `confirm`. `lockItem` locks one of its items from another connection until the returned
+ * function commits, so the chunk job that wants it waits.
+ */
+async function batchAtAnchoring(t: Test, stack: Stack) {
+  const importId = await stack.importInventory();
+  const iccids = (await stack.db.pool.query<{ iccid: string }>('SELECT iccid FROM sims ORDER BY iccid')).rows.map((r) => r.iccid);
+  const node = new JsonRpcProvider(stack.anvil.rpcUrl);
+  t.teardown(() => node.destroy());
+  await node.send('evm_setAutomine', [false]);
+  const batchId = (await stack.api('POST', '/v1/provisioning-batches', { importId })).body.id as string;
+  await until('the batch anchoring', async () => (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body.state === 'anchoring', 60_000);
+  return {
+    batchId,
+    iccids,
+    async lockItem(iccid: string): Promise<() => Promise<void>> {
+      const holder = await stack.db.pool.connect();
+      t.teardown(() => holder.release());
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND iccid = $2 FOR UPDATE', [batchId, iccid]);
+      return async () => {
+        await holder.query('COMMIT');
+      };
+    },
+    async confirm(): Promise<void> {
+      await node.send('evm_setAutomine', [true]);
+      await node.send('evm_mine', []);
+    },
+  };
 }
 
 t.test('a batch goes from inventory to verified on-chain identities', async (t) => {
@@ -256,14 +288,8 @@ t.test('with the card certificates in the vendor file, the cards leave them out:
 
 t.test('after the anchoring, each identity chunk sets its SIMs active in the transaction that sends them STORE DATA', async (t) => {
   const stack = await startStack({ cards: 4, firstSerial: 24_000 });
-  const importId = await stack.importInventory();
-  const iccids = (await stack.db.pool.query<{ iccid: string }>('SELECT iccid FROM sims ORDER BY iccid')).rows.map((r) => r.iccid);
-  const node = new JsonRpcProvider(stack.anvil.rpcUrl);
-  t.teardown(() => node.destroy());
-  await node.send('evm_setAutomine', [false]);
-  const created = await stack.api('POST', '/v1/provisioning-batches', { importId });
-  const batchId = created.body.id as string;
-  await until('the batch anchoring', async () => (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body.state === 'anchoring', 60_000);
+  const batch = await batchAtAnchoring(t, stack);
+  const { batchId, iccids } = batch;
 
   // Not yet confirmed: an identity job takes none of the keyed items.
   t.same(await dispatchStep(stack.backend.services, 'identity', { batchId }), [], 'no STORE DATA before the anchoring is confirmed');
@@ -274,12 +300,8 @@ t.test('after the anchoring, each identity chunk sets its SIMs active in the tra
 
   // One item locked by another transaction holds the chunk's job (its SELECT ... FOR UPDATE
   // waits): the batch is anchored, its items keyed, its SIMs not active yet.
-  const holder = await stack.db.pool.connect();
-  t.teardown(() => holder.release());
-  await holder.query('BEGIN');
-  await holder.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND iccid = $2 FOR UPDATE', [batchId, iccids[3]]);
-  await node.send('evm_setAutomine', [true]);
-  await node.send('evm_mine', []);
+  const release = await batch.lockItem(iccids[3]!);
+  await batch.confirm();
   const anchored = await until('the anchoring confirmed', async () => {
     const b = (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body;
     return b.state === 'identity' ? b : null;
@@ -289,7 +311,7 @@ t.test('after the anchoring, each identity chunk sets its SIMs active in the tra
   t.same((await itemStates()).map((i) => i.state), ['keyed', 'keyed', 'keyed', 'keyed'], 'nothing sent while the chunk waits');
   t.same(await simStates(), ['provisioning', 'provisioning', 'provisioning', 'provisioning'], 'no SIM active before its STORE DATA is written');
 
-  await holder.query('COMMIT');
+  await release();
   const done = await waitBatch(stack, batchId);
   t.equal(done.state, 'completed');
   t.equal(done.counts.done, 4);
@@ -299,26 +321,17 @@ t.test('after the anchoring, each identity chunk sets its SIMs active in the tra
 
 t.test('keyed items of an anchored batch whose identity job was lost are swept and pushed', async (t) => {
   const stack = await startStack({ cards: 3, firstSerial: 27_000, stalledSeconds: 2, stalledCheckMs: 300 });
-  const importId = await stack.importInventory();
-  const iccids = (await stack.db.pool.query<{ iccid: string }>('SELECT iccid FROM sims ORDER BY iccid')).rows.map((r) => r.iccid);
-  const node = new JsonRpcProvider(stack.anvil.rpcUrl);
-  t.teardown(() => node.destroy());
-  await node.send('evm_setAutomine', [false]);
-  const batchId = (await stack.api('POST', '/v1/provisioning-batches', { importId })).body.id as string;
-  await until('the batch anchoring', async () => (await stack.api('GET', `/v1/provisioning-batches/${batchId}`)).body.state === 'anchoring', 60_000);
-  const holder = await stack.db.pool.connect();
-  t.teardown(() => holder.release());
-  await holder.query('BEGIN');
-  await holder.query('SELECT 1 FROM provisioning_items WHERE batch_id = $1 AND iccid = $2 FOR UPDATE', [batchId, iccids[0]]);
-  await node.send('evm_setAutomine', [true]);
-  await node.send('evm_mine', []);
+  const batch = await batchAtAnchoring(t, stack);
+  const { batchId } = batch;
+  const release = await batch.lockItem(batch.iccids[0]!);
+  await batch.confirm();
   // The chunk's job waits on the lock; it is lost (its row deleted, its connection cut), as
   // a job of a worker that died is until pg-boss expires it.
   const waiting = await until('the chunk job waiting on the lock', async () => (await stack.db.pool.query<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE OF i%'`)).rows[0], 60_000);
   await stack.db.pool.query(`DELETE FROM pgboss.job WHERE name = 'provisioning-identity'`);
   await stack.db.pool.query('SELECT pg_terminate_backend($1)', [waiting.pid]);
-  await holder.query('COMMIT');
+  await release();
   t.same((await stack.db.pool.query('SELECT state FROM provisioning_items WHERE batch_id = $1 ORDER BY iccid', [batchId])).rows.map((r) => r.state),
     ['keyed', 'keyed', 'keyed'], 'no job left to push them');
   const done = await waitBatch(stack, batchId);
