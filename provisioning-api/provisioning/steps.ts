@@ -61,14 +61,18 @@ export const COUNTER_RESYNC_STEP = 65_536;
 const KEYGEN = generateKeyPairApdu(CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, { replace: true, label: 'chain' });
 const KEYGEN_WITHOUT_CERTIFICATE = generateKeyPairApdu(CHAIN_KEY_CURVE, CHAIN_KEY_SLOT, { replace: true, label: 'chain', withoutCertificate: true });
 
-/** The commands of a step for a batch, by whether the SIM's certificate is held. */
-async function commandsOf(client: PoolClient, step: StepName, batchId: string): Promise<(certificateHeld: boolean) => CommandApdu[]> {
+/**
+ * The commands of a step for a batch, by whether the SIM's certificate is held; null for the
+ * identity of a batch whose anchoring is not confirmed (its keyed items are not the step's yet).
+ */
+async function commandsOf(client: PoolClient, step: StepName, batchId: string): Promise<((certificateHeld: boolean) => CommandApdu[]) | null> {
   if (step === 'keygen') {
     const full = [KEYGEN], short = [KEYGEN_WITHOUT_CERTIFICATE];
     return (certificateHeld) => (certificateHeld ? short : full);
   }
-  const b = (await client.query<{ chainId: string; registry: string; batchRef: string }>(
-    'SELECT chain_id::text AS "chainId", registry, batch_ref AS "batchRef" FROM provisioning_batches WHERE id = $1', [batchId])).rows[0]!;
+  const b = (await client.query<{ state: string; chainId: string; registry: string; batchRef: string }>(
+    'SELECT state, chain_id::text AS "chainId", registry, batch_ref AS "batchRef" FROM provisioning_batches WHERE id = $1', [batchId])).rows[0];
+  if (b?.state !== 'identity') return null;
   const commands = [storeDataApdu({
     chainId: BigInt(b.chainId),
     registry: Buffer.from(b.registry.slice(2), 'hex'),
@@ -90,20 +94,17 @@ export async function dispatchStep(svc: Services, step: StepName, job: StepJob):
     const held = step === 'keygen'
       ? 'EXISTS (SELECT 1 FROM sims s WHERE s.iccid = i.iccid AND s.attestation_certificate IS NOT NULL)'
       : 'false';
-    // A keyed item is the identity step's only once its batch's anchoring is confirmed.
-    const anchored = step === 'identity'
-      ? `AND EXISTS (SELECT 1 FROM provisioning_batches b WHERE b.id = $1 AND b.state = 'identity')`
-      : '';
+    const commands = await commandsOf(client, step, job.batchId);
+    if (!commands) return null;
     const items = (await client.query<{ iccid: string; state: ItemState; certificateHeld: boolean }>(
       `SELECT i.iccid, i.state, ${held} AS "certificateHeld" FROM provisioning_items i
         WHERE i.batch_id = $1 AND i.state = ANY($2::text[]) AND i.not_before <= now() + interval '1 second'
           AND ($3::text IS NULL OR i.iccid >= $3) AND ($4::text IS NULL OR i.iccid <= $4)
-          AND ($5::text[] IS NULL OR i.iccid = ANY($5::text[])) ${anchored}
+          AND ($5::text[] IS NULL OR i.iccid = ANY($5::text[]))
         ORDER BY i.iccid FOR UPDATE OF i`,
       [job.batchId, spec.takes, job.from ?? null, job.to ?? null, job.iccids ?? null],
     )).rows;
     if (items.length === 0) return null;
-    const commands = await commandsOf(client, step, job.batchId);
     const iccids = items.map((i) => i.iccid);
     // Their binding is on chain: the SIMs are active from the moment their identity is sent.
     const fresh = items.filter((i) => i.state === 'keyed').map((i) => i.iccid);

@@ -48,7 +48,7 @@ export async function countItemsByState(db: Queryable, batchId: string): Promise
   // A keyed item of a batch whose anchoring is confirmed is counted as what it is, anchored:
   // it keeps its row's state `keyed` until its identity chunk sends it STORE DATA (steps.ts).
   const rows = (await db.query<{ state: ItemState; n: number }>(
-    `SELECT CASE WHEN i.state = 'keyed' AND b.state IN ('identity', 'completed') THEN 'anchored' ELSE i.state END AS state, count(*)::int AS n
+    `SELECT CASE WHEN i.state = 'keyed' AND b.state = 'identity' THEN 'anchored' ELSE i.state END AS state, count(*)::int AS n
        FROM provisioning_items i JOIN provisioning_batches b ON b.id = i.batch_id WHERE i.batch_id = $1 GROUP BY 1`, [batchId])).rows;
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
